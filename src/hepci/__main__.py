@@ -1,0 +1,5 @@
+"""``python -m hepci``."""
+
+from hepci.cli import main
+
+raise SystemExit(main())
