@@ -15,7 +15,9 @@ class ExitCode(IntEnum):
     """Exit codes shared by every command (documented in README.md)."""
 
     OK = 0
-    FINDINGS = 1  # lint/audit found something at or above the threshold; upgrade --check: would change
+    FINDINGS = (
+        1  # lint/audit found something at or above the threshold; upgrade --check: would change
+    )
     USAGE = 2  # bad arguments, bad config, unreadable or hostile input
     INCOMPLETE = 3  # some targets could not be processed (audit/upgrade of many projects)
     INTERNAL = 4  # a bug in hepci; run with --debug and report it
@@ -84,6 +86,8 @@ class RemoteError(HepciError):
 
     exit_code = ExitCode.INCOMPLETE
 
-    def __init__(self, message: str, *, target: str | None = None, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, target: str | None = None, status: int | None = None
+    ) -> None:
         super().__init__(message, path=target)
         self.status = status
