@@ -1,0 +1,165 @@
+"""One ``Repo`` abstraction for every source of files: a local directory, a GitLab project.
+
+Audit rules and upgrade codemods read files through it and never care where they come
+from. A source that cannot list its whole tree cheaply (a GitLab project read in a group
+sweep) returns ``None`` from :meth:`Repo.files`; rules that need a listing are then skipped
+with that reason.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from hepci.errors import InputFileError
+
+SKIPPED_DIRS = frozenset(
+    {
+        ".git",
+        ".venv",
+        "venv",
+        "node_modules",
+        "__pycache__",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".snakemake",
+        ".gitlab-ci-local",
+        ".tox",
+        ".nox",
+    }
+)
+
+
+@dataclass(frozen=True)
+class RepoFile:
+    """A file in a repository: its POSIX path relative to the root and its size in bytes."""
+
+    path: str
+    size: int
+
+
+@dataclass(frozen=True)
+class RepoMeta:
+    """What a forge knows about a project beyond its files (``None`` fields: unknown)."""
+
+    full_path: str
+    web_url: str | None = None
+    default_branch: str | None = None
+    head_sha: str | None = None
+    default_branch_protected: bool | None = None
+    last_activity_at: str | None = None
+    latest_pipeline_status: str | None = None
+    container_registry_enabled: bool | None = None
+    archived: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Repo(Protocol):
+    """Read-only access to one repository's files."""
+
+    @property
+    def name(self) -> str:
+        """A display name: the directory, or ``group/project``."""
+        ...
+
+    @property
+    def meta(self) -> RepoMeta | None:
+        """Forge metadata for remote projects; ``None`` for local directories."""
+        ...
+
+    def read(self, path: str) -> bytes | None:
+        """The content of ``path`` (POSIX, relative), or ``None`` when the file is absent."""
+        ...
+
+    def files(self) -> list[RepoFile] | None:
+        """Every file, or ``None`` when this source cannot list its tree cheaply."""
+        ...
+
+
+class LocalRepo:
+    """A local directory or git work tree."""
+
+    def __init__(self, root: str | Path) -> None:
+        path = Path(root)
+        if not path.exists():
+            raise InputFileError("no such directory", path=root)
+        if not path.is_dir():
+            raise InputFileError("not a directory", path=root)
+        self._root = path
+        self._files: list[RepoFile] | None = None
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    @property
+    def name(self) -> str:
+        return str(self._root)
+
+    @property
+    def meta(self) -> RepoMeta | None:
+        return None
+
+    def read(self, path: str) -> bytes | None:
+        target = self._root / path
+        try:
+            return target.read_bytes() if target.is_file() else None
+        except OSError as exc:
+            raise InputFileError(f"cannot read: {exc.strerror or exc}", path=target) from None
+
+    def files(self) -> list[RepoFile]:
+        if self._files is None:
+            self._files = sorted(self._walk(), key=lambda f: f.path)
+        return self._files
+
+    def _walk(self) -> Iterator[RepoFile]:
+        for dirpath, dirnames, filenames in os.walk(self._root):
+            dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS]
+            base = Path(dirpath)
+            for filename in filenames:
+                full = base / filename
+                try:
+                    if full.is_symlink() or not full.is_file():
+                        continue
+                    size = full.stat().st_size
+                except OSError:
+                    continue
+                yield RepoFile(full.relative_to(self._root).as_posix(), size)
+
+
+class MemoryRepo:
+    """Files held in memory (tests, and remote sources that fetched their files up front)."""
+
+    def __init__(
+        self,
+        name: str,
+        contents: Mapping[str, bytes],
+        *,
+        meta: RepoMeta | None = None,
+        listable: bool = True,
+    ) -> None:
+        self._name = name
+        self._contents = dict(contents)
+        self._meta = meta
+        self._listable = listable
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def meta(self) -> RepoMeta | None:
+        return self._meta
+
+    def read(self, path: str) -> bytes | None:
+        return self._contents.get(path)
+
+    def files(self) -> list[RepoFile] | None:
+        if not self._listable:
+            return None
+        return [RepoFile(p, len(c)) for p, c in sorted(self._contents.items())]
