@@ -101,10 +101,7 @@ class Faults:
                 return Decision("429", delay, True, headers)
             outcome = OK
             if self.only is None or route in self.only:
-                if self.script:
-                    outcome = self.script.popleft()
-                else:
-                    outcome = self._draw()
+                outcome = self.script.popleft() if self.script else self._draw()
             return Decision(outcome, delay, False, headers)
 
     def _draw(self) -> str:

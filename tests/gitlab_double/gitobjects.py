@@ -161,7 +161,9 @@ class Repository:
             yield current
             current = self.commits[current.parent] if current.parent else None
 
-    def tree(self, commit: Commit, path: str = "", recursive: bool = False) -> list[TreeEntry] | None:
+    def tree(
+        self, commit: Commit, path: str = "", recursive: bool = False
+    ) -> list[TreeEntry] | None:
         """Entries under ``path`` (None when ``path`` is not a directory): trees first, by name."""
         prefix = path.strip("/") + "/" if path.strip("/") else ""
         dirs: dict[str, str] = {}
@@ -179,8 +181,14 @@ class Repository:
             return None
         trees = []
         for dir_path in dirs:
-            sub = {p[len(dir_path) + 1 :]: s for p, s in commit.files.items() if p.startswith(dir_path + "/")}
-            trees.append(TreeEntry(tree_id(sub), dir_path.rsplit("/", 1)[-1], "tree", dir_path, "040000"))
+            sub = {
+                p[len(dir_path) + 1 :]: s
+                for p, s in commit.files.items()
+                if p.startswith(dir_path + "/")
+            }
+            trees.append(
+                TreeEntry(tree_id(sub), dir_path.rsplit("/", 1)[-1], "tree", dir_path, "040000")
+            )
         if recursive:
             return sorted(trees + blobs, key=lambda e: e.path)
         return sorted(trees, key=lambda e: e.name) + sorted(blobs, key=lambda e: e.name)

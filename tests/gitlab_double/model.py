@@ -226,7 +226,9 @@ class State:
             return True
         # members of a descendant group or project can see the ancestors
         return any(self.group_level(user, g) > 0 for g in self.descendants(group)) or any(
-            p.members.get(user.id if user else -1) for p in self.projects.values() if p.group is group
+            p.members.get(user.id if user else -1)
+            for p in self.projects.values()
+            if p.group is group
         )
 
     def can_see_project(self, user: User | None, project: Project) -> bool:
@@ -239,7 +241,9 @@ class State:
             return False
         if project.repository_access_level == "disabled":
             return False
-        private_code = project.visibility == "private" or project.repository_access_level == "private"
+        private_code = (
+            project.visibility == "private" or project.repository_access_level == "private"
+        )
         return not private_code or self.project_level(user, project) >= REPORTER
 
     def can_push(self, user: User | None, project: Project, branch: str) -> bool:

@@ -1,9 +1,102 @@
-"""`hepci audit`: placeholder registration, replaced by the real command."""
+"""``hepci audit``: a thin typer command over :mod:`hepci.audit.service`."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from hepci.cli import _state
+
+REMOTE = "Remote (gitlab:) targets"
+Opt = typer.Option
 
 
 def register(app: typer.Typer) -> None:
-    """Nothing yet."""
+    app.command("audit")(audit)
+
+
+def audit(
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Local directories (default: .), gitlab:GROUP, gitlab:GROUP/PROJECT or URLs.",
+            show_default=False,
+        ),
+    ] = None,
+    *,
+    fmt: Annotated[
+        list[str] | None,
+        Opt(
+            "--format",
+            "-f",
+            help="terminal, json, markdown, html, codequality, junit, sarif; FMT=PATH writes a "
+            "file. Repeatable or comma-separated: -f terminal -f json=audit.json,html=dash.html",
+        ),
+    ] = None,
+    output: Annotated[
+        str | None, Opt("--output", "-o", help="File for the one format without =PATH.")
+    ] = None,
+    select: Annotated[list[str] | None, Opt(help="Only rules with these ID prefixes.")] = None,
+    ignore: Annotated[list[str] | None, Opt(help="Skip rules with these ID prefixes.")] = None,
+    config: Annotated[
+        str | None, Opt("--config", help="Group-wide config file (.hepci.toml keys).")
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        Opt(help="Exit 1 on failures at or above: error, warning (default), info, never."),
+    ] = None,
+    list_rules: Annotated[bool, Opt("--list-rules", help="List every rule and exit.")] = False,
+    progress: Annotated[bool, Opt(help="Progress bar on stderr.", rich_help_panel=REMOTE)] = True,
+    gitlab_url: Annotated[str | None, Opt(help="GitLab URL.", rich_help_panel=REMOTE)] = None,
+    gitlab: Annotated[
+        str | None, Opt(help="python-gitlab config section.", rich_help_panel=REMOTE)
+    ] = None,
+    shard: Annotated[
+        str | None, Opt(help="Audit shard K/N of a group.", rich_help_panel=REMOTE)
+    ] = None,
+    concurrency: Annotated[
+        int | None, Opt(help="Parallel requests.", rich_help_panel=REMOTE)
+    ] = None,
+    cache: Annotated[bool, Opt(help="Reuse unchanged projects.", rich_help_panel=REMOTE)] = True,
+    details: Annotated[
+        bool,
+        Opt(help="Read branch protection and pipelines (GL001, GL002).", rich_help_panel=REMOTE),
+    ] = False,
+) -> None:
+    """Audit analysis repositories: CI, image, workflow, tests, hygiene, GitLab settings.
+
+    Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config error,
+    3 some targets could not be audited, 4 internal error.
+    """
+    if list_rules:
+        from hepci.audit.docs import rules_table
+
+        typer.echo(rules_table())
+        raise typer.Exit(0)
+    from hepci.audit.service import AuditOptions, run_audit
+
+    remote: dict[str, object] = {
+        "url": gitlab_url,
+        "gitlab_name": gitlab,
+        "shard": shard,
+        "concurrency": concurrency,
+        "cache": cache,
+        "project_details": details or None,
+    }
+    code = run_audit(
+        AuditOptions(
+            targets=list(targets or ["."]),
+            formats=list(fmt or []),
+            output=output,
+            select=list(select) if select else None,
+            ignore=list(ignore or []),
+            config_file=config,
+            fail_on=fail_on,
+            progress=progress,
+            verbose=_state.STATE.verbosity > 0,
+            quiet=_state.STATE.verbosity < 0,
+            remote=remote,
+        )
+    )
+    raise typer.Exit(code)

@@ -1,9 +1,66 @@
-"""`hepci lint`: placeholder registration, replaced by the real command."""
+"""``hepci lint``: a thin command over :mod:`hepci.lint` (imported only when it runs)."""
 
 from __future__ import annotations
 
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from hepci.cli._state import STATE
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _prefixes(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(p.strip().upper() for v in values or [] for p in v.split(",") if p.strip())
+
+
+def lint(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Files or directories (a directory means its .gitlab-ci.yml and ci-templates/*.yml). Default: the current directory.",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", help="text: path:line:col: CODE message; json: an array."),
+    ] = OutputFormat.text,
+    select: Annotated[
+        list[str] | None,
+        typer.Option(help="Only codes with these prefixes (comma-separated or repeated)."),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option(help="Skip codes with these prefixes (comma-separated or repeated)."),
+    ] = None,
+    templates_project: Annotated[
+        str, typer.Option(help="GitLab project path of the hepci templates.")
+    ] = "hepci/hepci",
+) -> int:
+    """Validate GitLab CI files, their local includes and templates (exit 1 on findings)."""
+    from hepci.lint import LintOptions, lint_paths, render
+
+    options = LintOptions(
+        select=_prefixes(select),
+        ignore=_prefixes(ignore),
+        templates_project=templates_project.strip("/"),
+    )
+    report = lint_paths(list(paths or []), options)
+    text = render(report.findings, output_format.value)
+    if text:
+        typer.echo(text)
+    if STATE.verbosity > 0 and output_format is OutputFormat.text:
+        typer.echo(f"{len(report.findings)} finding(s) in {len(report.files)} file(s)", err=True)
+    return int(report.exit_code)
 
 
 def register(app: typer.Typer) -> None:
-    """Nothing yet."""
+    """Add ``hepci lint`` to the app."""
+    app.command("lint")(lint)

@@ -69,8 +69,12 @@ class InputProblem:
 
 
 def _yaml() -> YAML:
-    yaml = YAML(typ="safe", pure=True)
-    return yaml
+    return YAML(typ="safe", pure=True)
+
+
+def _one_line(exc: YAMLError) -> str:
+    problem = getattr(exc, "problem", None) or str(exc)
+    return " ".join(str(problem).split())
 
 
 def _split_documents(text: str) -> tuple[str, str]:
@@ -140,7 +144,7 @@ def parse_template(path: Path, text: str | None = None) -> TemplateSpec:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         raise YamlSyntaxError(
-            f"template header does not parse: {exc}", path=path, line=line
+            f"template header does not parse: {_one_line(exc)}", path=path, line=line
         ) from exc
     if not isinstance(data, dict) or not isinstance(data.get("spec"), dict):
         raise InputFileError("template has no spec: header before '---'", path=path)
@@ -234,6 +238,57 @@ def validate_inputs(spec: TemplateSpec, inputs: Mapping[str, object]) -> list[In
     return problems
 
 
+_BLOCK_RE = re.compile(r"\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*(?:\|[^\]]*)?\]\]")
+
+
+def _substitute(value: object, values: Mapping[str, object]) -> object:
+    if isinstance(value, dict):
+        return {str(_substitute(k, values)): _substitute(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(item, values) for item in value]
+    if not isinstance(value, str) or "$[[" not in value:
+        return value
+    whole = _BLOCK_RE.fullmatch(value.strip())
+    if whole is not None:
+        return values[whole.group(1)]
+
+    def text(match: re.Match[str]) -> str:
+        found = values[match.group(1)]
+        if isinstance(found, bool):
+            return "true" if found else "false"
+        return str(found)
+
+    return _BLOCK_RE.sub(text, value)
+
+
+def render_body(spec: TemplateSpec, inputs: Mapping[str, object] | None = None) -> object:
+    """The template's body as GitLab loads it: ``$[[ inputs.x ]]`` replaced (defaults filled).
+
+    A block that is a whole YAML value keeps the input's type; inside a longer string it is
+    text. ``!reference`` tags become plain lists, as in GitLab's JSON schema. Interpolation
+    functions (``| expand_vars`` ...) are not applied.
+    """
+    given = dict(inputs or {})
+    problems = validate_inputs(spec, given)
+    if problems:
+        raise InputFileError(problems[0].message, path=spec.path)
+    values = {n: i.default for n, i in spec.inputs.items() if not i.required}
+    values.update(given)
+    _, body = _split_documents(spec.path.read_text(encoding="utf-8"))
+    yaml = _yaml()
+    yaml.constructor.add_constructor(
+        "!reference",
+        lambda constructor, node: constructor.construct_sequence(node, deep=True),
+    )
+    try:
+        data = yaml.load(body)
+    except YAMLError as exc:
+        raise YamlSyntaxError(
+            f"template body does not parse: {_one_line(exc)}", path=spec.path
+        ) from exc
+    return _substitute(data, values)
+
+
 def render_templates_markdown(templates: Mapping[str, TemplateSpec] | None = None) -> str:
     """``docs/templates.md``: every template, its jobs and its inputs, from the spec headers."""
     from hepci.core._templates_doc import render_markdown
@@ -260,6 +315,7 @@ __all__ = [
     "InputType",
     "TemplateSpec",
     "parse_template",
+    "render_body",
     "render_readme_table",
     "render_templates_markdown",
     "shipped_templates",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -41,12 +42,20 @@ def _pos(mark: Any) -> Pos:
     return Pos(offset=int(mark.index), line=int(mark.line), column=int(mark.column))
 
 
+@lru_cache(maxsize=8192)
+def _resolve(value: str, implicit: tuple[bool, bool]) -> str:
+    """The implicit tag of a plain/quoted scalar (cached: CI files repeat values a lot)."""
+    return str(_RESOLVER.resolve(_RuamelScalar, value, implicit))
+
+
 def _scalar(event: ev.ScalarEvent) -> ScalarNode:
-    implicit = tuple(event.implicit) if event.implicit else (False, False)
+    implicit = (
+        (bool(event.implicit[0]), bool(event.implicit[1])) if event.implicit else (False, False)
+    )
     if event.tag is not None and event.tag != "!":
         resolved = event.tag
     else:
-        resolved = _RESOLVER.resolve(_RuamelScalar, event.value, implicit)
+        resolved = _resolve(event.value, implicit)
     return ScalarNode(
         start=_pos(event.start_mark),
         end=_pos(event.end_mark),
@@ -58,10 +67,34 @@ def _scalar(event: ev.ScalarEvent) -> ScalarNode:
     )
 
 
+def _advance(text: str, pos: Pos, offset: int) -> Pos:
+    """The position ``offset`` (>= ``pos.offset``), with line and column counted from ``pos``."""
+    segment = text[pos.offset : offset]
+    breaks = segment.count("\n")
+    if not breaks:
+        return Pos(offset, pos.line, pos.column + len(segment))
+    return Pos(offset, pos.line + breaks, len(segment) - segment.rfind("\n") - 1)
+
+
+def _skip_trivia(text: str, i: int) -> int:
+    """Index of the next character that is not whitespace, a line break or a comment."""
+    while i < len(text):
+        char = text[i]
+        if char in " \t\r\n\ufeff":
+            i += 1
+        elif char == "#":
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+        else:
+            break
+    return i
+
+
 @dataclass
 class _Builder:
     path: str
     limits: Limits
+    text: str = ""
     documents: list[RawDocument] = field(default_factory=list)
     stack: list[MappingNode | SequenceNode] = field(default_factory=list)
     pending_key: list[Node | None] = field(default_factory=list)
@@ -70,7 +103,46 @@ class _Builder:
     doc_start: ev.DocumentStartEvent | None = None
     count: int = 0
 
+    def place_empty(self, node: ScalarNode) -> None:
+        """Put an empty value (``key:``, ``-``) right after its indicator, not at the next token.
+
+        The parser reports an empty scalar at the *next* token, which may be lines (and comments)
+        later; edits need the place where the value would be written.
+        """
+        parent = self.stack[-1]
+        if isinstance(parent, MappingNode):
+            key = self.pending_key[-1]
+            if key is None:
+                return
+            i = _skip_trivia(self.text, key.end.offset)
+            if i < len(self.text) and self.text[i] == ":":
+                i += 1
+            else:
+                i = key.end.offset
+            where = _advance(self.text, key.end, i)
+        else:
+            prev = parent.items[-1].end if parent.items else parent.start
+            i = _skip_trivia(self.text, prev.offset)
+            while i < len(self.text) and self.text[i] in "&!":
+                while i < len(self.text) and not self.text[i].isspace():
+                    i += 1
+                i = _skip_trivia(self.text, i)
+            if i >= len(self.text) or self.text[i] != "-" or parent.flow:
+                return
+            where = _advance(self.text, prev, i + 1)
+        if where.offset <= node.start.offset:
+            node.start = node.end = where
+
     def add(self, node: Node) -> None:
+        if (
+            isinstance(node, ScalarNode)
+            and self.stack
+            and node.value == ""
+            and node.style == "plain"
+            and node.tag is None
+            and node.anchor is None
+        ):
+            self.place_empty(node)
         self.count += 1
         if self.count > self.limits.max_nodes:
             raise InputFileError(f"more than {self.limits.max_nodes:,} YAML nodes", path=self.path)
@@ -176,7 +248,7 @@ def _compose(text: str, path: str, limits: Limits, *, pure: bool) -> list[RawDoc
 
     ``typ="safe"``: the round-trip scanner would insert fold markers into folded scalars.
     """
-    builder = _Builder(path=path, limits=limits)
+    builder = _Builder(path=path, limits=limits, text=text)
     for event in YAML(typ="safe", pure=pure).parse(text):
         builder.feed(event)
     return builder.documents

@@ -122,7 +122,7 @@ class _Expander:
         own: dict[Any, Any] = {}
         for key, value in node.items:
             if isinstance(key, ScalarNode) and key.resolved_tag == MERGE_TAG:
-                for source in _merge_sources(value):
+                for source in merge_sources(value):
                     for k, v in self.value(source).items():
                         merged.setdefault(k, v)
                 continue
@@ -133,7 +133,7 @@ class _Expander:
         return merged
 
 
-def _merge_sources(value: Node) -> list[Node]:
+def merge_sources(value: Node) -> list[Node]:
     target = resolve_alias(value)
     if isinstance(target, SequenceNode):
         return [t for item in target.items if isinstance(t := resolve_alias(item), MappingNode)]
@@ -174,4 +174,4 @@ def find_duplicate_keys(root: Node | None) -> list[DuplicateKey]:
             if text in seen:
                 found.append(DuplicateKey(text, seen[text], key_node))
             seen[text] = key_node
-    return found
+    return sorted(found, key=lambda dup: dup.duplicate.start.offset)

@@ -1,0 +1,230 @@
+"""The shared, lazily parsed view of one repository that every rule reads (like repo-review's
+fixtures): each file is read and parsed at most once per repository, and parse failures are
+kept as values, never raised, so hostile files become findings instead of crashes.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from hepci.core.repo import Repo, RepoFile, RepoMeta
+from hepci.errors import HepciError
+
+if TYPE_CHECKING:
+    from hepci.audit.config import AuditConfig
+    from hepci.audit.dockerfile import Dockerfile
+    from hepci.core.cilocal import LocalTree
+    from hepci.core.yamledit import YamlFile
+
+CI_FILE = ".gitlab-ci.yml"
+DOCKERFILE_NAMES = ("Dockerfile", "Containerfile")
+REANA_NAMES = ("reana.yaml", "reana.yml")
+SNAKEFILE_NAMES = ("Snakefile", "workflow/Snakefile")
+MAX_TEXT_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A YAML file read from the repository: parsed, or the error that stopped it."""
+
+    path: str
+    file: YamlFile | None
+    data: Any
+    error: HepciError | None
+
+
+@dataclass(frozen=True)
+class CiView:
+    """The CI file and its local includes, or why they could not be read."""
+
+    path: str
+    present: bool
+    error: HepciError | None = None
+    tree: LocalTree | None = None
+
+
+class AuditContext:
+    """Everything rules need, computed on first use and cached."""
+
+    def __init__(self, repo: Repo, config: AuditConfig) -> None:
+        self.repo = repo
+        self.config = config
+        self._texts: dict[str, str | None] = {}
+
+    # ----------------------------------------------------------------- files and listing
+    @property
+    def meta(self) -> RepoMeta | None:
+        return self.repo.meta
+
+    @cached_property
+    def listing(self) -> list[RepoFile] | None:
+        return self.repo.files()
+
+    @cached_property
+    def sizes(self) -> dict[str, int] | None:
+        return None if self.listing is None else {f.path: f.size for f in self.listing}
+
+    def exists(self, path: str) -> bool:
+        if self.sizes is not None:
+            return path in self.sizes
+        return self.text(path) is not None or self.read(path) is not None
+
+    def glob(self, pattern: str) -> list[str]:
+        """Listed paths matching a shell pattern (``[]`` when the source cannot list)."""
+        if self.sizes is None:
+            return []
+        return [p for p in self.sizes if fnmatch.fnmatchcase(p, pattern)]
+
+    def first_existing(self, names: tuple[str, ...]) -> str | None:
+        return next((name for name in names if self.exists(name)), None)
+
+    def read(self, path: str, max_bytes: int | None = None) -> bytes | None:
+        """File bytes; files listed larger than ``max_bytes`` are not read (``None``)."""
+        if self.sizes is not None:
+            size = self.sizes.get(path)
+            if size is None or (max_bytes is not None and size > max_bytes):
+                return None
+        try:
+            return self.repo.read(path)
+        except HepciError:
+            return None
+
+    def text(self, path: str) -> str | None:
+        """UTF-8 text of a small text file, ``None`` if absent, binary or too large."""
+        if path not in self._texts:
+            data = self.read(path, MAX_TEXT_BYTES)
+            text: str | None = None
+            if data is not None and len(data) <= MAX_TEXT_BYTES and b"\x00" not in data[:8192]:
+                try:
+                    text = data.decode("utf-8-sig")
+                except UnicodeDecodeError:
+                    text = None
+            self._texts[path] = text
+        return self._texts[path]
+
+    def parse_yaml(self, path: str) -> Parsed:
+        from hepci.core.yamledit import Limits, parse_bytes
+
+        limits = Limits()
+        size = None if self.sizes is None else self.sizes.get(path)
+        try:
+            if size is not None and size > limits.max_bytes:
+                from hepci.errors import InputFileError
+
+                raise InputFileError(
+                    f"file is {size:,} bytes, over the {limits.max_bytes:,}-byte limit",
+                    path=path,
+                )
+            raw = self.repo.read(path)
+            if raw is None:
+                return Parsed(path, None, None, None)
+            parsed = parse_bytes(raw, path, limits)
+            body = parsed.body
+            return Parsed(path, parsed, body.data if body is not None else None, None)
+        except HepciError as exc:
+            return Parsed(path, None, None, exc)
+
+    # ------------------------------------------------------------------------- CI
+    @cached_property
+    def ci(self) -> CiView:
+        from hepci.core.cilocal import follow_local_includes
+
+        extra = self.meta.extra if self.meta is not None else {}
+        path = str(extra.get("ci_config_path") or CI_FILE)
+        if not self.exists(path):
+            return CiView(path, present=False)
+        parsed = self.parse_yaml(path)
+        if parsed.error is not None or parsed.file is None:
+            return CiView(path, True, parsed.error)
+        try:
+            tree = follow_local_includes(
+                parsed.file,
+                lambda p: self.read(p, 2 * 1024 * 1024),
+                root_path=path,
+                glob=self.glob if self.sizes is not None else None,
+            )
+            for loaded in tree.files:  # force alias expansion: YAML bombs fail here
+                _ = loaded.config.data
+        except HepciError as exc:
+            return CiView(path, True, exc)
+        return CiView(path, True, None, tree)
+
+    @cached_property
+    def ci_jobs(self) -> dict[str, Any]:
+        """Every visible job, ``extends`` resolved, keyed by name (empty without a CI tree)."""
+        tree = self.ci.tree
+        if tree is None:
+            return {}
+        jobs = {}
+        for name in tree.definitions():
+            if name.startswith("."):
+                continue
+            data = tree.resolved_job(name)
+            if isinstance(data, dict):
+                jobs[name] = data
+        return jobs
+
+    # ------------------------------------------------------------------- Dockerfiles
+    @cached_property
+    def dockerfile_paths(self) -> list[str]:
+        if self.sizes is None:
+            return [name for name in DOCKERFILE_NAMES if self.exists(name)]
+        found = []
+        for path in self.sizes:
+            base = path.rsplit("/", 1)[-1]
+            if (
+                base in DOCKERFILE_NAMES
+                or base.startswith(("Dockerfile.", "Containerfile."))
+                or base.endswith((".Dockerfile", ".dockerfile", ".Containerfile"))
+            ):
+                found.append(path)
+        return sorted(found, key=lambda p: (p.count("/"), p))
+
+    @cached_property
+    def dockerfiles(self) -> list[Dockerfile]:
+        from hepci.audit.dockerfile import parse_dockerfile
+
+        parsed = []
+        for path in self.dockerfile_paths:
+            text = self.text(path)
+            if text is not None:
+                parsed.append(parse_dockerfile(text, path))
+        return parsed
+
+    # ----------------------------------------------------------------------- workflows
+    @cached_property
+    def reana_path(self) -> str | None:
+        found = self.first_existing(REANA_NAMES)
+        if found is None and self.sizes is not None:
+            found = next(iter(sorted(self.glob("reana*.y*ml"))), None)
+        return found
+
+    @cached_property
+    def reana(self) -> Parsed | None:
+        return None if self.reana_path is None else self.parse_yaml(self.reana_path)
+
+    @cached_property
+    def snakefiles(self) -> list[str]:
+        found = [name for name in SNAKEFILE_NAMES if self.exists(name)]
+        found += [p for p in self.glob("*.smk") + self.glob("*/*.smk") if p not in found]
+        return found
+
+    @cached_property
+    def workflow_files(self) -> dict[str, list[str]]:
+        """Workflow descriptions by engine (``snakemake``, ``reana``, ``yadage``, ``cwl``)."""
+        found: dict[str, list[str]] = {}
+        if self.snakefiles:
+            found["snakemake"] = self.snakefiles
+        if self.reana_path:
+            found["reana"] = [self.reana_path]
+        yadage = [p for p in self.glob("*") if "yadage" in p.lower() and p.endswith(".yml")]
+        yadage += [p for p in self.glob("*.yadage.y*ml") if p not in yadage]
+        if yadage:
+            found["yadage"] = sorted(yadage)
+        cwl = self.glob("*.cwl")
+        if cwl:
+            found["cwl"] = sorted(cwl)
+        return found

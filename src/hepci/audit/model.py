@@ -1,0 +1,175 @@
+"""Results of an audit: findings, per-rule results, per-repository and per-run reports.
+
+These are plain frozen dataclasses so every report format (terminal, JSON, SARIF, ...) is a
+pure function of them, and the remote sweep can build them from any source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning", "info"]
+Status = Literal["pass", "fail", "skip", "error"]
+
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+SEVERITY_RANK: dict[str, int] = {"error": 3, "warning": 2, "info": 1, "never": 99}
+FAMILIES: dict[str, str] = {
+    "CI": "GitLab CI configuration",
+    "IMG": "Container image",
+    "WF": "Workflow",
+    "TST": "Tests",
+    "REPO": "Repository hygiene",
+    "GL": "GitLab project settings",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found by a rule, with where it is (``path`` relative to the repository)."""
+
+    message: str
+    path: str | None = None
+    line: int | None = None
+    fix: str | None = None
+
+    def location(self) -> str:
+        if self.path is None:
+            return ""
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """The outcome of one rule on one repository."""
+
+    id: str
+    family: str
+    title: str
+    severity: Severity
+    status: Status
+    url: str
+    findings: tuple[Finding, ...] = ()
+    skip_reason: str | None = None
+    fix: tuple[str, ...] = ()
+
+    @property
+    def applicable(self) -> bool:
+        return self.status in ("pass", "fail")
+
+    def available_fixes(self) -> tuple[str, ...]:
+        """Codemods (``hepci upgrade``) that fix this result's findings."""
+        return tuple(dict.fromkeys(f.fix for f in self.findings if f.fix))
+
+
+@dataclass(frozen=True)
+class FamilyScore:
+    family: str
+    passed: int
+    applicable: int
+
+    @property
+    def score(self) -> int | None:
+        """passed / applicable × 100, rounded; ``None`` when no rule applied."""
+        if self.applicable == 0:
+            return None
+        return round(100 * self.passed / self.applicable)
+
+
+@dataclass(frozen=True)
+class RepoReport:
+    """Every selected rule's result for one repository."""
+
+    name: str
+    results: tuple[RuleResult, ...]
+    web_url: str | None = None
+    seconds: float = 0.0
+
+    def failed(self) -> list[RuleResult]:
+        return [r for r in self.results if r.status == "fail"]
+
+    def errors(self) -> list[RuleResult]:
+        """Rules that crashed (a bug in hepci, reported rather than raised)."""
+        return [r for r in self.results if r.status == "error"]
+
+    def worst(self) -> Severity | None:
+        failed = self.failed()
+        if not failed:
+            return None
+        return max(failed, key=lambda r: SEVERITY_RANK[r.severity]).severity
+
+    def family_scores(self) -> list[FamilyScore]:
+        scores = []
+        for family in FAMILIES:
+            mine = [r for r in self.results if r.family == family]
+            if not mine:
+                continue
+            applicable = [r for r in mine if r.applicable]
+            passed = sum(1 for r in applicable if r.status == "pass")
+            scores.append(FamilyScore(family, passed, len(applicable)))
+        return scores
+
+    def score(self) -> int | None:
+        applicable = [r for r in self.results if r.applicable]
+        if not applicable:
+            return None
+        return round(100 * sum(r.status == "pass" for r in applicable) / len(applicable))
+
+    def fix_first(self) -> list[RuleResult]:
+        """Failed rules, most urgent first: errors first, then rules with a codemod."""
+        return sorted(
+            self.failed(),
+            key=lambda r: (-SEVERITY_RANK[r.severity], not r.available_fixes(), r.id),
+        )
+
+
+@dataclass(frozen=True)
+class TargetFailure:
+    """A target that could not be audited (unreachable project, bad local config, ...)."""
+
+    target: str
+    message: str
+    exit_code: int = 3
+
+
+@dataclass(frozen=True)
+class SkippedTarget:
+    """A target deliberately not audited (archived, empty repository, ...)."""
+
+    target: str
+    reason: str
+
+
+@dataclass
+class AuditRun:
+    """Everything one ``hepci audit`` invocation produced: reports plus per-target failures."""
+
+    reports: list[RepoReport] = field(default_factory=list)
+    failures: list[TargetFailure] = field(default_factory=list)
+    skipped: list[SkippedTarget] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, reports: Iterable[RepoReport], failures: Iterable[TargetFailure] = ()) -> AuditRun:
+        return cls(list(reports), list(failures))
+
+    def counts(self) -> dict[str, int]:
+        """Failed rules per severity over every report."""
+        counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
+        for report in self.reports:
+            for result in report.failed():
+                counts[result.severity] += 1
+        return counts
+
+    def exit_code(self, fail_on: str = "warning") -> int:
+        """4 when a rule crashed, 3 when a target could not be audited, 1 on failures at or
+        above ``fail_on``, else 0."""
+        if any(report.errors() for report in self.reports):
+            return 4
+        if self.failures:
+            return 3
+        threshold = SEVERITY_RANK[fail_on]
+        for report in self.reports:
+            if any(SEVERITY_RANK[r.severity] >= threshold for r in report.failed()):
+                return 1
+        return 0

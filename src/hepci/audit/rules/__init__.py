@@ -1,0 +1,12 @@
+"""The audit rules, one module per family (importing them registers the classes)."""
+
+from __future__ import annotations
+
+import importlib
+
+MODULES = ("ci", "ci_more", "img", "wf", "tst", "repo", "gl")
+
+
+def load_all() -> None:
+    for name in MODULES:
+        importlib.import_module(f"hepci.audit.rules.{name}")

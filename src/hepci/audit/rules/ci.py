@@ -1,0 +1,173 @@
+"""CI001–CI006: the CI file exists, parses, is valid, and uses pinned, current hepci templates."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from hepci.audit.context import AuditContext
+from hepci.audit.model import Finding, Severity
+from hepci.audit.rule import Rule, Skip
+from hepci.audit.rules._ci import PINNED_REF, behind, ci_files, semver, template_uses
+
+
+class CiRule(Rule):
+    family = "CI"
+    requires: ClassVar[frozenset[str]] = frozenset({"CI002"})
+
+
+class CI001(CiRule):
+    """Has a `.gitlab-ci.yml`
+
+    Without a CI configuration nothing is tested, built or reproduced on each push. Start from
+    `hepci new` or include the hepci templates.
+    """
+
+    severity: ClassVar[Severity] = "error"
+    requires: ClassVar[frozenset[str]] = frozenset()
+
+    def check(self, ctx: AuditContext) -> list[Finding]:
+        if ctx.ci.present:
+            return []
+        return [Finding(f"no CI configuration: {ctx.ci.path} is missing", ctx.ci.path)]
+
+
+class CI002(CiRule):
+    """CI configuration parses as YAML
+
+    GitLab rejects the whole pipeline when the file (or a file it includes locally) is not
+    valid YAML, is binary, is not UTF-8, is too large or expands into a YAML bomb.
+    """
+
+    severity: ClassVar[Severity] = "error"
+    requires: ClassVar[frozenset[str]] = frozenset({"CI001"})
+
+    def check(self, ctx: AuditContext) -> list[Finding]:
+        view = ctx.ci
+        if view.error is not None:
+            path = view.error.path or view.path
+            return [Finding(view.error.message, path, view.error.line)]
+        tree = view.tree
+        if tree is None:
+            return []
+        found = []
+        for problem in tree.problems:
+            if problem.kind == "syntax" and problem.error is not None:
+                found.append(Finding(problem.error.message, problem.path, problem.error.line))
+        root = tree.root
+        body = root.file.body
+        if body is None or not isinstance(body.data, dict):
+            found.append(
+                Finding("the CI configuration is not a mapping of keywords and jobs", root.path, 1)
+            )
+        return found
+
+
+class CI003(CiRule):
+    """CI configuration is valid against GitLab's CI schema
+
+    GitLab validates every pipeline against its CI JSON schema; a key in the wrong place or a
+    value of the wrong type fails the pipeline at creation time. Run `hepci lint` for details.
+    """
+
+    severity: ClassVar[Severity] = "error"
+
+    def check(self, ctx: AuditContext) -> list[Finding]:
+        import importlib.util
+
+        from hepci.audit.schema import schema_problems
+
+        if importlib.util.find_spec("jsonschema") is None:
+            raise Skip("jsonschema is not installed")
+        found = []
+        for loaded in ci_files(ctx):
+            for line, message in schema_problems(loaded):
+                found.append(Finding(message, loaded.path, line))
+        return found
+
+
+class CI004(CiRule):
+    """Uses the hepci CI templates
+
+    The hepci templates (`include: component: …/hepci/hepci/<name>@<version>`) carry current
+    image builds, test jobs and workflow runs; repositories on them are upgraded with one
+    `hepci upgrade`.
+    """
+
+    severity: ClassVar[Severity] = "info"
+
+    def check(self, ctx: AuditContext) -> list[Finding]:
+        if template_uses(ctx):
+            return []
+        project = ctx.config.templates_project
+        return [Finding(f"no include of the {project} templates", ctx.ci.path, 1)]
+
+
+def _pin_problem(ref: str | None, how: str) -> str | None:
+    if ref is None or not ref.strip():
+        return "no `ref`: follows the default branch" if how != "component" else "no version"
+    if ref.startswith("~latest"):
+        return f"`{ref}` moves with every release"
+    if PINNED_REF.match(ref):
+        return None
+    if semver(ref + ".0.0") or semver(ref + ".0"):
+        return f"partial version `{ref}` moves with every release"
+    return f"`{ref}` looks like a branch, not a tag or full commit SHA"
+
+
+class CI005(CiRule):
+    """hepci template includes are pinned to a tag or a full SHA
+
+    A branch, a missing `ref`, `~latest` or a partial version changes the pipeline without a
+    commit in your repository, which breaks reproducibility. Pin a release tag (or a full SHA).
+    """
+
+    requires: ClassVar[frozenset[str]] = frozenset({"CI004"})
+    fix: ClassVar[tuple[str, ...]] = ("bump-templates",)
+
+    def check(self, ctx: AuditContext) -> list[Finding]:
+        found = []
+        for use in template_uses(ctx):
+            problem = _pin_problem(use.ref, use.how)
+            if problem:
+                file = use.include.files[0] if use.include.files else use.include.location
+                found.append(
+                    Finding(f"{file}: {problem}", use.path, use.line, fix="bump-templates")
+                )
+        return found
+
+
+class CI006(CiRule):
+    """hepci template version is current
+
+    Older template releases miss fixes (image builds, REANA submission, deprecations). The
+    message says how far behind the included version is; `hepci upgrade` bumps it.
+    """
+
+    requires: ClassVar[frozenset[str]] = frozenset({"CI004"})
+    fix: ClassVar[tuple[str, ...]] = ("bump-templates",)
+
+    def check(self, ctx: AuditContext) -> list[Finding]:
+        current_text = ctx.config.templates_version
+        current = semver(current_text)
+        if current is None:
+            raise Skip(f"current template version {current_text!r} is not semver")
+        found: list[Finding] = []
+        versioned: list[Any] = []
+        for use in template_uses(ctx):
+            version = semver(use.ref) if use.ref and PINNED_REF.match(use.ref) else None
+            if version is None:
+                continue
+            versioned.append(use)
+            gap = behind(version, current)
+            if gap:
+                found.append(
+                    Finding(
+                        f"templates {use.ref} are {gap} {current_text}",
+                        use.path,
+                        use.line,
+                        fix="bump-templates",
+                    )
+                )
+        if not versioned:
+            raise Skip("no hepci template include names a release version")
+        return found

@@ -1,0 +1,75 @@
+"""CI003's schema validation: GitLab's CI JSON schema via :mod:`hepci.lint.schema`, cached.
+
+Importing jsonschema and building the validator costs ~0.35 s, more than the whole local audit,
+so results are cached on disk by the file's content hash (plus hepci version and schema file
+identity): re-auditing an unchanged CI file does not import jsonschema at all. The cache lives
+in ``$HEPCI_CACHE_DIR`` (else ``$XDG_CACHE_HOME/hepci``, else ``~/.cache/hepci``) under
+``ci-schema/``; an unwritable cache is silently skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from hepci import __version__
+from hepci.core.cilocal import LoadedFile
+
+Problem = tuple[int, str]
+
+
+def cache_dir() -> Path:
+    env = os.environ
+    if env.get("HEPCI_CACHE_DIR"):
+        return Path(env["HEPCI_CACHE_DIR"]).expanduser() / "ci-schema"
+    base = env.get("XDG_CACHE_HOME") or str(Path("~/.cache").expanduser())
+    return Path(base) / "hepci" / "ci-schema"
+
+
+def _schema_identity() -> str:
+    from importlib.util import find_spec
+
+    spec = find_spec("check_jsonschema")
+    for location in list(spec.submodule_search_locations or []) if spec else []:
+        candidate = Path(location) / "builtin_schemas" / "vendor" / "gitlab-ci.json"
+        if candidate.is_file():
+            stat = candidate.stat()
+            return f"{stat.st_size}:{stat.st_mtime_ns}"
+    return "none"
+
+
+def _validate(loaded: LoadedFile) -> list[Problem]:
+    from hepci.lint import schema
+
+    body = loaded.file.body
+    if body is None or not isinstance(body.data, dict):
+        return []  # CI002 reports a body that is not a mapping
+    data = {k: v for k, v in body.data.items() if k != "spec"}
+    problems = []
+    for node, message in schema.check(schema.body_validator(), schema.to_json(data), body):
+        problems.append((node.start.lineno if node is not None else 1, message))
+    return problems
+
+
+def schema_problems(loaded: LoadedFile) -> list[Problem]:
+    """(line, message) for each schema error of one CI file, from the cache when possible."""
+    digest = hashlib.sha256(
+        f"{__version__}\0{_schema_identity()}\0{loaded.file.text}".encode()
+    ).hexdigest()
+    path = cache_dir() / f"{digest}.json"
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        return [(int(line), str(message)) for line, message in cached]
+    except (OSError, ValueError, TypeError):
+        pass
+    problems = _validate(loaded)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(problems), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass
+    return problems

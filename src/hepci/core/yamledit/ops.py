@@ -1,0 +1,405 @@
+"""Text patches for each edit kind, computed from the positions the parser gave.
+
+Every function here returns patches against the text it was given; nothing is re-serialised.
+Block context keeps the container's indentation, flow context writes flow syntax, inserted
+lines use the file's line ending, and comments outside the edited node stay where they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hepci.core.yamledit.locate import (
+    Refused,
+    Step,
+    anchored_in,
+    content_end,
+    dash_before,
+    detect_layout,
+    format_path,
+    indicator_end,
+    line_end,
+    line_start,
+    merged_keys,
+    next_line,
+    only_space,
+    resolve_path,
+    skip_properties,
+)
+from hepci.core.yamledit.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from hepci.core.yamledit.render import (
+    Layout,
+    Quote,
+    RenderError,
+    is_multiline,
+    needs_block,
+    render_atom,
+    render_block,
+    render_inline,
+    render_key,
+    render_literal,
+    render_string,
+)
+
+
+@dataclass(frozen=True)
+class Patch:
+    """Replace ``text[start:end]`` with ``replacement`` (offsets into the original text)."""
+
+    start: int
+    end: int
+    replacement: str
+
+
+@dataclass
+class Ctx:
+    """What planning an edit needs: the current text and the edited document."""
+
+    text: str
+    root: Node | None
+    data: Any
+    newline: str
+    aliased: set[str]
+
+    def layout(self, near: Node | None = None) -> Layout:
+        return detect_layout(self.root, self.newline, near)
+
+    def lines(self, lines: Sequence[str]) -> str:
+        return self.newline.join(lines)
+
+
+def _prefer(node: Node) -> Quote:
+    if isinstance(node, ScalarNode) and node.style in ("single", "double"):
+        return "single" if node.style == "single" else "double"
+    return "plain"
+
+
+def target(ctx: Ctx, path: Sequence[Any], *, changes_target: bool) -> tuple[list[Step], Node]:
+    """Resolve ``path``; refuse when an anchored node that aliases reuse would change."""
+    steps = resolve_path(ctx.root, path, ctx.data)
+    node = steps[-1].node if steps else ctx.root
+    if node is None:
+        raise Refused("the document is empty")
+    for step in steps:
+        holder = step.container
+        if holder.anchor is not None and holder.anchor in ctx.aliased:
+            raise Refused(
+                f"{format_path(path)} is inside &{holder.anchor}, which aliases reuse; "
+                "the edit would change them too",
+                holder.start.lineno,
+            )
+    found = anchored_in(node, ctx.aliased) if changes_target else None
+    if found is not None:
+        raise Refused(
+            f"{format_path(path)} holds anchor &{found.anchor}, which aliases use",
+            found.start.lineno,
+        )
+    return steps, node
+
+
+def _space_before(text: str, at: int, rendered: str) -> str:
+    return rendered if at == 0 or text[at - 1] in " \t\n[{," else " " + rendered
+
+
+# --- set / replace --------------------------------------------------------------------------
+
+
+def set_scalar(ctx: Ctx, path: Sequence[Any], value: Any) -> list[Patch]:
+    steps, node = target(ctx, path, changes_target=True)
+    if (
+        not isinstance(node, ScalarNode)
+        or node.style in ("literal", "folded")
+        or is_multiline(value)
+        or node.tag is not None
+    ):
+        return replace_value(ctx, path, value)
+    flow = bool(steps) and steps[-1].container.flow
+    if isinstance(value, str):
+        rendered = render_string(value, _prefer(node), flow=flow)
+    else:
+        rendered = render_atom(value)
+    start = skip_properties(ctx.text, node.start.offset) if node.anchor else node.start.offset
+    if node.start.offset == node.end.offset:
+        start = node.start.offset
+    return [Patch(start, node.end.offset, _space_before(ctx.text, start, rendered))]
+
+
+def replace_value(ctx: Ctx, path: Sequence[Any], value: Any) -> list[Patch]:
+    steps, node = target(ctx, path, changes_target=True)
+    text = ctx.text
+    end = content_end(text, node)
+    if not steps:
+        return _replace_root(ctx, node, value)
+    step = steps[-1]
+    if step.container.flow:
+        rendered = render_inline(value, _prefer(node), flow=True)
+        return [Patch(node.start.offset, end, _space_before(text, node.start.offset, rendered))]
+    ind = indicator_end(text, step)
+    if ind is None:
+        raise Refused("cannot find the ':' after this key", node.start.lineno)
+    clean = not text[ind : node.start.offset].strip()
+    hanging = node.start.line > text.count("\n", 0, ind)
+    if not needs_block(value):
+        rendered = render_inline(value, _prefer(node))
+        if clean and hanging:
+            return [Patch(ind, line_end(text, end), " " + rendered)]
+        if clean:
+            return [Patch(ind, end, " " + rendered)]
+        return [Patch(node.start.offset, end, rendered)]
+    if not clean:
+        raise Refused("a comment sits between the key and its value", node.start.lineno)
+    rest = text[end : line_end(text, end)]
+    if isinstance(step.container, SequenceNode):
+        return [_block_item(ctx, step, value, ind=ind, end=end, rest=rest)]
+    assert step.key is not None
+    parent_col = step.key.start.column
+    layout = ctx.layout(step.container)
+    if isinstance(value, str):
+        header, body = render_literal(value, parent_col + layout.step)
+        return [Patch(ind, line_end(text, end), f" {header}{rest}{ctx.newline}{ctx.lines(body)}")]
+    is_list = isinstance(value, list | tuple)
+    if hanging and (is_list or node.start.column > parent_col):
+        indent = node.start.column
+    else:
+        indent = parent_col + (layout.seq_offset if is_list else layout.step)
+    body = render_block(value, indent, layout)
+    tail = rest if hanging else ""
+    head = "" if hanging else rest
+    return [Patch(ind, line_end(text, end), f"{head}{ctx.newline}{ctx.lines(body)}{tail}")]
+
+
+def _block_item(ctx: Ctx, step: Step, value: Any, *, ind: int, end: int, rest: str) -> Patch:
+    assert isinstance(step.container, SequenceNode)
+    dash = ind - 1
+    dash_col = dash - line_start(ctx.text, dash)
+    layout = ctx.layout(None)
+    if isinstance(value, str):
+        header, body = render_literal(value, dash_col + 2)
+        return Patch(ind, line_end(ctx.text, end), f" {header}{rest}{ctx.newline}{ctx.lines(body)}")
+    lines = render_block(value, dash_col + 2, layout)
+    first = " " + lines[0].lstrip(" ") + rest
+    return Patch(ind, line_end(ctx.text, end), ctx.lines([first, *lines[1:]]))
+
+
+def _replace_root(ctx: Ctx, node: Node, value: Any) -> list[Patch]:
+    end = content_end(ctx.text, node)
+    if isinstance(value, Mapping | list | tuple) and value and not getattr(node, "flow", True):
+        body = render_block(value, node.start.column, ctx.layout())
+        return [Patch(node.start.offset, end, ctx.lines(body)[node.start.column :])]
+    if needs_block(value):
+        raise Refused("cannot replace a whole document by a multi-line string")
+    return [Patch(node.start.offset, end, render_inline(value, _prefer(node)))]
+
+
+# --- rename / delete ------------------------------------------------------------------------
+
+
+def rename_key(ctx: Ctx, path: Sequence[Any], new_key: str) -> list[Patch]:
+    if not path:
+        raise Refused("an empty path names no key")
+    steps, _ = target(ctx, path, changes_target=False)
+    step = steps[-1]
+    key, mapping = step.key, step.container
+    assert key is not None and isinstance(mapping, MappingNode)
+    if key.value == new_key:
+        return []
+    others = [k for k, _, _ in mapping.pairs()]
+    if new_key in others:
+        raise Refused(f"the mapping already has a key {new_key!r}", key.start.lineno)
+    if others.count(key.value) > 1:
+        raise Refused(
+            f"key {key.value!r} appears {others.count(key.value)} times", key.start.lineno
+        )
+    if key.anchor is not None and key.anchor in ctx.aliased:
+        raise Refused(f"key {key.value!r} holds anchor &{key.anchor}", key.start.lineno)
+    rendered = render_key(new_key, flow=mapping.flow, prefer=_prefer(key))
+    start = skip_properties(ctx.text, key.start.offset) if (key.anchor or key.tag) else None
+    return [Patch(start if start is not None else key.start.offset, key.end.offset, rendered)]
+
+
+def delete_key(ctx: Ctx, path: Sequence[Any]) -> list[Patch]:
+    if not path:
+        raise Refused("an empty path names no key")
+    steps, _ = target(ctx, path, changes_target=True)
+    step = steps[-1]
+    mapping = step.container
+    assert isinstance(mapping, MappingNode) and step.key is not None
+    name = step.key.value
+    doomed = [i for i, (k, _) in enumerate(mapping.items) if _key_is(k, name)]
+    for index in doomed:
+        key, value = mapping.items[index]
+        found = anchored_in(key, ctx.aliased) or anchored_in(value, ctx.aliased)
+        if found is not None:
+            raise Refused(f"key {name!r} holds anchor &{found.anchor}, which aliases use")
+    if name in merged_keys(mapping):
+        raise Refused(
+            f"a merge key (<<) also supplies {name!r}; deleting it would expose that value",
+            step.key.start.lineno,
+        )
+    if len(doomed) == len(mapping.items):
+        return replace_value(ctx, path[:-1], {})
+    if mapping.flow:
+        if len(doomed) > 1:
+            raise Refused(f"key {name!r} appears {len(doomed)} times in a flow mapping")
+        entries = [(k.start.offset, v.end.offset) for k, v in mapping.items]
+        return [_delete_flow_entry(entries, doomed[0])]
+    return [_delete_block_key(ctx, mapping, index) for index in doomed]
+
+
+def _key_is(key: Node, name: str) -> bool:
+    return isinstance(key, ScalarNode) and key.value == name
+
+
+def _delete_flow_entry(entries: list[tuple[int, int]], index: int) -> Patch:
+    if index > 0:
+        return Patch(entries[index - 1][1], entries[index][1], "")
+    return Patch(entries[0][0], entries[1][0], "")
+
+
+def _delete_block_key(ctx: Ctx, mapping: MappingNode, index: int) -> Patch:
+    text = ctx.text
+    key, value = mapping.items[index]
+    begin = line_start(text, key.start.offset)
+    if only_space(text, begin, key.start.offset):
+        return Patch(begin, next_line(text, content_end(text, value)), "")
+    if index + 1 < len(mapping.items):
+        return Patch(key.start.offset, mapping.items[index + 1][0].start.offset, "")
+    raise Refused("cannot delete the last key of a mapping that shares its line", key.start.lineno)
+
+
+def delete_item(ctx: Ctx, path: Sequence[Any]) -> list[Patch]:
+    if not path:
+        raise Refused("an empty path names no item")
+    steps, node = target(ctx, path, changes_target=True)
+    step = steps[-1]
+    seq = step.container
+    assert isinstance(seq, SequenceNode)
+    if len(seq.items) == 1:
+        return replace_value(ctx, path[:-1], [])
+    index = step.index
+    if seq.flow:
+        return [_delete_flow_entry([(i.start.offset, i.end.offset) for i in seq.items], index)]
+    text = ctx.text
+    dash = dash_before(text, seq, index)
+    begin = line_start(text, dash)
+    if only_space(text, begin, dash):
+        return [Patch(begin, next_line(text, content_end(text, node)), "")]
+    if index + 1 < len(seq.items):
+        return [Patch(dash, dash_before(text, seq, index + 1), "")]
+    raise Refused("cannot delete the last item of a sequence that shares its line")
+
+
+# --- insert ---------------------------------------------------------------------------------
+
+
+def _is_null(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.resolved_tag.endswith(":null") and not node.tag
+
+
+def _insert_lines(ctx: Ctx, at: int, lines: list[str]) -> Patch:
+    block = ctx.lines(lines)
+    if at >= len(ctx.text) and ctx.text and not ctx.text.endswith("\n"):
+        return Patch(at, at, ctx.newline + block)
+    return Patch(at, at, block + ctx.newline)
+
+
+def _insert_before(
+    ctx: Ctx, start: int, col: int, lines: list[str], *, floor: int | None = None
+) -> Patch:
+    """Insert block lines before the entry at ``start``, above the comments that lead it."""
+    text = ctx.text
+    begin = line_start(text, start)
+    if only_space(text, begin, start):
+        while floor is not None and begin > 0:
+            above = line_start(text, begin - 1)
+            if above <= floor or not text[above:begin].strip().startswith("#"):
+                break
+            begin = above
+        return _insert_lines(ctx, begin, lines)
+    return Patch(start, start, ctx.lines(lines)[col:] + ctx.newline + " " * col)
+
+
+def _open_bracket(ctx: Ctx, node: Node) -> int:
+    return skip_properties(ctx.text, node.start.offset) + 1
+
+
+def insert_key(
+    ctx: Ctx, path: Sequence[Any], key: str, value: Any, *, after: str | None, before: str | None
+) -> list[Patch]:
+    _, node = target(ctx, path, changes_target=False)
+    if _is_null(node):
+        return replace_value(ctx, path, {key: value})
+    if not isinstance(node, MappingNode):
+        raise Refused(f"{format_path(path)} is not a mapping", node.start.lineno)
+    if node.anchor is not None and node.anchor in ctx.aliased:
+        raise Refused(f"{format_path(path)} is &{node.anchor}, which aliases reuse")
+    if after is not None and before is not None:
+        raise Refused("give 'after' or 'before', not both")
+    names = node.keys()
+    if key in names:
+        raise Refused(f"{format_path(path)} already has a key {key!r}", node.start.lineno)
+    anchor_key = after if after is not None else before
+    if anchor_key is not None and anchor_key not in names:
+        raise Refused(f"{format_path(path)} has no key {anchor_key!r}", node.start.lineno)
+    if node.flow:
+        entry = f"{render_key(key, flow=True)}: {render_inline(value, flow=True)}"
+        return [_flow_insert(ctx, node, entry, after=after, before=before)]
+    col = node.items[0][0].start.column
+    lines = render_block({key: value}, col, ctx.layout(node))
+    if before is not None:
+        index = next(i for i, (k, _) in enumerate(node.items) if _key_is(k, before))
+        floor = node.items[index - 1][1].end.offset if index else None
+        return [_insert_before(ctx, node.items[index][0].start.offset, col, lines, floor=floor)]
+    last = node.get(after) if after is not None else node.items[-1][1]
+    assert last is not None
+    return [_insert_lines(ctx, next_line(ctx.text, content_end(ctx.text, last)), lines)]
+
+
+def _flow_insert(
+    ctx: Ctx, node: MappingNode, entry: str, *, after: str | None, before: str | None
+) -> Patch:
+    items = node.items
+    if not items:
+        at = _open_bracket(ctx, node)
+        return Patch(at, at, entry)
+    if before is not None:
+        at = next(k for k, _ in node.items if _key_is(k, before)).start.offset
+        return Patch(at, at, entry + ", ")
+    value = node.get(after) if after is not None else items[-1][1]
+    assert value is not None
+    return Patch(value.end.offset, value.end.offset, ", " + entry)
+
+
+def insert_item(ctx: Ctx, path: Sequence[Any], index: int, value: Any) -> list[Patch]:
+    _, node = target(ctx, path, changes_target=False)
+    if _is_null(node) and index == 0:
+        return replace_value(ctx, path, [value])
+    if not isinstance(node, SequenceNode):
+        raise Refused(f"{format_path(path)} is not a sequence", node.start.lineno)
+    if node.anchor is not None and node.anchor in ctx.aliased:
+        raise Refused(f"{format_path(path)} is &{node.anchor}, which aliases reuse")
+    size = len(node.items)
+    if isinstance(index, bool) or not 0 <= index <= size:
+        raise Refused(f"{format_path(path)} has {size} items; cannot insert at {index}")
+    if node.flow:
+        rendered = render_inline(value, flow=True)
+        if not node.items:
+            at = _open_bracket(ctx, node)
+            return [Patch(at, at, rendered)]
+        if index < size:
+            at = node.items[index].start.offset
+            return [Patch(at, at, rendered + ", ")]
+        return [Patch(node.items[-1].end.offset, node.items[-1].end.offset, ", " + rendered)]
+    text = ctx.text
+    first = dash_before(text, node, 0)
+    col = first - line_start(text, first)
+    lines = render_block([value], col, ctx.layout(None))
+    if index < size:
+        floor = node.items[index - 1].end.offset if index else None
+        return [_insert_before(ctx, dash_before(text, node, index), col, lines, floor=floor)]
+    return [_insert_lines(ctx, next_line(text, content_end(text, node.items[-1])), lines)]
+
+
+__all__ = ["Ctx", "Patch", "Refused", "RenderError"]

@@ -1,0 +1,106 @@
+"""A request budget shared by every worker thread: a token bucket that follows GitLab's headers.
+
+Each HTTP request (retries included) takes one token first. Responses feed back: a 429 pauses
+every thread until ``Retry-After`` (or ``RateLimit-Reset``); a low ``RateLimit-Remaining``
+slows the bucket so the rest of the window is spread until the reset. python-gitlab's own 429
+handling stays as the backstop.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+
+from hepci.errors import RemoteError
+
+LOW_REMAINING = 0.1  # below this fraction of RateLimit-Limit, spread what is left
+MIN_RATE = 0.2  # requests per second, never slower
+
+
+class RateBudget:
+    """Thread-safe token bucket with a global pause, plus request counters."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        *,
+        max_wait: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.configured_rate = rate
+        self.rate = rate
+        self.burst = max(burst, 1)
+        self.max_wait = max_wait
+        self._clock, self._sleep = clock, sleep
+        self._tokens = float(self.burst)
+        self._last = clock()
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+        self.requests: Counter[str] = Counter()  # by kind: rest, graphql
+        self.statuses: Counter[int] = Counter()
+        self.waited = 0.0
+
+    def acquire(self, kind: str = "rest") -> None:
+        """Take one token, waiting as needed; give up after ``max_wait`` seconds."""
+        deadline = self._clock() + self.max_wait
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+                self._last = now
+                if now >= self._paused_until and self._tokens >= 1:
+                    self._tokens -= 1
+                    self.requests[kind] += 1
+                    return
+                wait = max(self._paused_until - now, (1 - self._tokens) / self.rate)
+            if now + wait > deadline:
+                raise RemoteError(
+                    f"rate limited: would wait more than {self.max_wait:.0f} s for a request slot",
+                    status=429,
+                )
+            self._sleep(min(wait, 1.0))
+            with self._lock:
+                self.waited += min(wait, 1.0)
+
+    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+        """Adjust to a response's status and ``RateLimit-*``/``Retry-After`` headers."""
+        now_wall = time.time()
+        with self._lock:
+            self.statuses[status] += 1
+            if status == 429:
+                pause = _seconds(headers.get("Retry-After"))
+                if pause is None:
+                    reset = _seconds(headers.get("RateLimit-Reset"))
+                    pause = max(reset - now_wall, 1.0) if reset is not None else 1.0
+                self._paused_until = max(self._paused_until, self._clock() + pause)
+                self._tokens = 0.0
+                return
+            limit = _seconds(headers.get("RateLimit-Limit"))
+            remaining = _seconds(headers.get("RateLimit-Remaining"))
+            if limit is None or remaining is None or limit <= 0:
+                return
+            if remaining < limit * LOW_REMAINING:
+                reset = _seconds(headers.get("RateLimit-Reset"))
+                window = max((reset - now_wall) if reset is not None else 60.0, 1.0)
+                self.rate = max(min(self.configured_rate, remaining / window), MIN_RATE)
+                self._tokens = min(self._tokens, 1.0)
+            else:
+                self.rate = self.configured_rate
+
+    @property
+    def total(self) -> int:
+        with self._lock:
+            return sum(self.requests.values())
+
+
+def _seconds(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None

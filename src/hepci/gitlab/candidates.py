@@ -1,0 +1,103 @@
+"""Which files a remote audit reads, and the local includes a ``.gitlab-ci.yml`` pulls in.
+
+:data:`CANDIDATE_FILES` is the fixed list fetched for every project (missing ones cost
+nothing in a GraphQL ``blobs(paths:)`` query). Audit rules that need another file add it
+with :func:`register_candidates` at import time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from typing import Any
+
+from hepci.errors import HepciError
+
+CANDIDATE_FILES: list[str] = [
+    ".gitlab-ci.yml",
+    "Dockerfile",
+    ".dockerignore",
+    "README.md",
+    "README.rst",
+    "README",
+    "LICENSE",
+    "LICENSE.md",
+    "LICENSE.txt",
+    "COPYING",
+    "CITATION.cff",
+    ".gitignore",
+    "Snakefile",
+    "workflow/Snakefile",
+    "reana.yaml",
+    "workflow.yaml",
+    "pyproject.toml",
+    ".hepci.toml",
+    "setup.py",
+    "tests/__init__.py",
+    "tests/conftest.py",
+    ".pre-commit-config.yaml",
+    "requirements.txt",
+    "environment.yml",
+]
+CI_FILE = ".gitlab-ci.yml"
+MAX_INCLUDE_DEPTH = 3  # rounds of local includes followed (includes of includes)
+MAX_INCLUDES = 50  # local includes followed per project
+
+
+def register_candidates(*paths: str) -> None:
+    """Add repository-relative ``paths`` to :data:`CANDIDATE_FILES` (idempotent)."""
+    for path in paths:
+        clean = normalize(path)
+        if clean and clean not in CANDIDATE_FILES:
+            CANDIDATE_FILES.append(clean)
+
+
+def candidates_digest(paths: list[str] | None = None) -> str:
+    """A short digest of the candidate list: cached snapshots with another list are stale."""
+    text = "\n".join(sorted(paths if paths is not None else CANDIDATE_FILES))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def normalize(path: str) -> str | None:
+    """A clean repository-relative POSIX path, or ``None`` for ``..``/empty/absolute escapes."""
+    clean = posixpath.normpath("/" + path.strip()).lstrip("/")
+    if not clean or clean == "." or clean.startswith(".."):
+        return None
+    return clean
+
+
+def _local_entries(include: Any) -> list[str]:
+    items = include if isinstance(include, list) else [include]
+    found: list[str] = []
+    for item in items:
+        if isinstance(item, str):
+            if "://" not in item:
+                found.append(item)
+        elif isinstance(item, dict) and isinstance(item.get("local"), str):
+            found.append(item["local"])
+    return found
+
+
+def local_includes(content: bytes, path: str = CI_FILE) -> list[str]:
+    """Local files included by a CI file (wildcards and ``$VARIABLES`` left out).
+
+    Unparsable YAML gives ``[]``: the audit reports the syntax error itself.
+    """
+    from hepci.core.yamledit import parse_bytes
+
+    try:
+        parsed = parse_bytes(content, path)
+        body = parsed.body
+        data = body.data if body is not None else None
+    except HepciError:
+        return []
+    if not isinstance(data, dict) or "include" not in data:
+        return []
+    out: list[str] = []
+    for entry in _local_entries(data["include"]):
+        if any(ch in entry for ch in "*?[$"):
+            continue
+        clean = normalize(entry)
+        if clean and clean not in out:
+            out.append(clean)
+    return out[:MAX_INCLUDES]

@@ -1,0 +1,227 @@
+"""Fetch snapshots of many projects: cache first, then batched GraphQL, then REST per project.
+
+Round 1 reads every candidate file of not-cached projects, many projects per GraphQL request,
+on ``concurrency`` threads (the first batch runs alone to calibrate the batch size to the
+server's complexity limit). Round 2.. read the local includes of ``.gitlab-ci.yml`` files that
+are not candidates, again batched, up to three levels deep. Projects GraphQL could not read
+are read with REST one by one; a project REST cannot read either is reported as failed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+from hepci.errors import RemoteError
+from hepci.gitlab.cache import SnapshotCache
+from hepci.gitlab.candidates import (
+    CANDIDATE_FILES,
+    CI_FILE,
+    MAX_INCLUDE_DEPTH,
+    candidates_digest,
+    local_includes,
+)
+from hepci.gitlab.client import ClientPool, remote_error
+from hepci.gitlab.graphql import BatchResult, BlobFetcher, Item
+from hepci.gitlab.model import Details, Failed, FetchedFile, ProjectInfo, Skipped, Snapshot
+from hepci.gitlab.rest import read_details, read_files
+
+SnapshotSink = Callable[[Snapshot], None]
+
+
+@dataclass
+class Outcome:
+    snapshots: dict[str, Snapshot] = field(default_factory=dict)
+    skipped: list[Skipped] = field(default_factory=list)
+    failed: list[Failed] = field(default_factory=list)
+
+
+def pending_includes(files: dict[str, FetchedFile], tried: set[str]) -> list[str]:
+    """Local includes named by fetched CI files that were neither fetched nor tried."""
+    wanted: list[str] = []
+    for path, fetched in files.items():
+        if path == CI_FILE or path in tried:
+            for include in local_includes(fetched.content, path):
+                if include not in files and include not in tried and include not in wanted:
+                    wanted.append(include)
+    return wanted
+
+
+class Collector:
+    """Reads snapshots for a list of projects; one instance per run."""
+
+    def __init__(
+        self, pool: ClientPool, cache: SnapshotCache | None, *, details: bool = False
+    ) -> None:
+        self.pool = pool
+        self.cache = cache
+        self.details = details
+        self.paths = list(CANDIDATE_FILES)
+        self.digest = candidates_digest(self.paths)
+        self.fetcher = BlobFetcher(pool, max_batch=pool.settings.batch_size)
+        self.executor = ThreadPoolExecutor(pool.settings.concurrency, thread_name_prefix="hepci")
+        self.now = time.time()
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def collect(self, infos: Sequence[ProjectInfo], sink: SnapshotSink) -> Outcome:
+        """Snapshots of ``infos``; each finished snapshot is handed to ``sink`` at once."""
+        out = Outcome()
+        todo: list[ProjectInfo] = []
+        for info in infos:
+            cached = self.cache.load(info, self.digest) if self.cache else None
+            if cached is not None:
+                self._done(cached, out, sink, store=False)
+            else:
+                todo.append(info)
+        if not self.pool.graphql_available:
+            self._rest_all(todo, out, sink)
+            return out
+        first = BatchResult()
+        partial: dict[str, Snapshot] = {}
+        for result in self._batches(todo):
+            first.merge(result)
+            self._take(result, todo, partial, out, sink)
+        include_failed = self._follow_includes(partial, out, sink)
+        by_path = {info.full_path: info for info in todo}
+        for path, reason in first.no_code.items():
+            out.skipped.append(Skipped(path, reason))
+        retry = [by_path[p] for p in [*first.failed, *include_failed] if p in by_path]
+        self._rest_all(retry, out, sink)
+        return out
+
+    # -- GraphQL rounds -----------------------------------------------------------------------
+    def _batches(self, todo: list[ProjectInfo]) -> Iterator[BatchResult]:
+        items = [Item(info, self.paths) for info in todo]
+        if not items:
+            return
+        if not self.fetcher.calibrated:  # one project alone learns the complexity per path
+            yield self.fetcher.fetch(items[:1], self.paths)
+            items = items[1:]
+        rest = items
+        size = self.fetcher.size_for(len(self.paths))
+        futures = [
+            self.executor.submit(self.fetcher.fetch, rest[i : i + size], self.paths)
+            for i in range(0, len(rest), size)
+        ]
+        for future in as_completed(futures):
+            yield future.result()
+
+    def _take(
+        self,
+        result: BatchResult,
+        todo: list[ProjectInfo],
+        partial: dict[str, Snapshot],
+        out: Outcome,
+        sink: SnapshotSink,
+    ) -> None:
+        infos = {info.full_path: info for info in todo}
+        for path, files in result.files.items():
+            snap = Snapshot(infos[path], files, result.details.get(path, Details()), self.now)
+            if self.details and _needs_details(snap.details):
+                partial[path] = snap  # details come from REST below
+            elif pending_includes(dict(files), set()):
+                partial[path] = snap
+            else:
+                self._done(snap, out, sink)
+
+    def _follow_includes(
+        self, partial: dict[str, Snapshot], out: Outcome, sink: SnapshotSink
+    ) -> list[str]:
+        """Read includes of ``partial`` snapshots; return the projects to read with REST."""
+        tried: dict[str, set[str]] = {path: set() for path in partial}
+        files = {path: dict(snap.files) for path, snap in partial.items()}
+        failed: list[str] = []
+        for _ in range(MAX_INCLUDE_DEPTH):
+            items = []
+            for path, snap in partial.items():
+                wanted = pending_includes(files[path], tried[path])
+                tried[path].update(wanted)
+                if wanted:
+                    items.append(Item(snap.info, wanted))
+            if not items:
+                break
+            size = self.fetcher.size_for(max(len(item.paths) for item in items))
+            futures = [
+                self.executor.submit(self.fetcher.fetch, items[i : i + size], None)
+                for i in range(0, len(items), size)
+            ]
+            for future in as_completed(futures):
+                result = future.result()
+                for path, found in result.files.items():
+                    files[path].update(found)
+                for path in {**result.failed, **result.no_code}:
+                    if partial.pop(path, None) is not None:
+                        failed.append(path)
+        done = {
+            self.executor.submit(self._finish, snap, files[path]): snap.info
+            for path, snap in partial.items()
+        }
+        self._drain(list(done), out, sink, done)
+        return failed
+
+    def _finish(self, snap: Snapshot, files: dict[str, FetchedFile]) -> Snapshot:
+        details = snap.details
+        if self.details and _needs_details(details):
+            details = _merge(details, read_details(self.pool, snap.info))
+        return Snapshot(snap.info, files, details, snap.fetched_at, snap.source)
+
+    # -- REST fallback ------------------------------------------------------------------------
+    def _rest_one(self, info: ProjectInfo) -> Snapshot:
+        files = read_files(self.pool, info, self.paths)
+        tried: set[str] = set()
+        for _ in range(MAX_INCLUDE_DEPTH):
+            wanted = pending_includes(files, tried)
+            if not wanted:
+                break
+            tried.update(wanted)
+            files.update(read_files(self.pool, info, wanted))
+        details = read_details(self.pool, info) if self.details else Details()
+        return Snapshot(info, files, details, self.now, "rest")
+
+    def _rest_all(self, infos: Sequence[ProjectInfo], out: Outcome, sink: SnapshotSink) -> None:
+        futures = {self.executor.submit(self._rest_one, info): info for info in infos}
+        self._drain(list(futures), out, sink, futures)
+
+    def _drain(
+        self,
+        futures: list[Future[Snapshot]],
+        out: Outcome,
+        sink: SnapshotSink,
+        owners: dict[Future[Snapshot], ProjectInfo] | None = None,
+    ) -> None:
+        for future in as_completed(futures):
+            try:
+                snap = future.result()
+            except Exception as exc:
+                info = owners.get(future) if owners else None
+                error = remote_error(exc, info.full_path if info else None, self.pool.settings)
+                out.failed.append(Failed(error.path or "?", error.message, error.status))
+                continue
+            self._done(snap, out, sink)
+
+    def _done(self, snap: Snapshot, out: Outcome, sink: SnapshotSink, store: bool = True) -> None:
+        out.snapshots[snap.info.full_path] = snap
+        if store and self.cache is not None:
+            self.cache.store(snap, self.digest)
+        sink(snap)
+
+
+def _needs_details(details: Details) -> bool:
+    return details.head_sha is None or details.default_branch_protected is None
+
+
+def _merge(first: Details, second: Details) -> Details:
+    return Details(
+        head_sha=first.head_sha or second.head_sha,
+        default_branch_protected=first.default_branch_protected
+        if first.default_branch_protected is not None
+        else second.default_branch_protected,
+        latest_pipeline_status=first.latest_pipeline_status or second.latest_pipeline_status,
+    )
+
+
+__all__ = ["Collector", "Outcome", "RemoteError", "pending_includes"]

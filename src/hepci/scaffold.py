@@ -1,0 +1,199 @@
+"""Create a new analysis repository from the shipped ``cookiecutter-analysis`` template.
+
+The template keeps all file logic in Jinja file names (no deletion hooks), so cruft and
+copier can render it too; its ``pre_gen_project`` hook only validates answers. This service
+validates the same answers first, so a bad ``--set`` is a one-line :class:`UsageError`
+rather than a hook failure, renders into a temporary sibling directory, moves the result into
+place and writes a cruft-compatible ``.cruft.json`` provenance record.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hepci import __version__
+from hepci.core.resources import COOKIECUTTER, cookiecutter_dir
+from hepci.errors import HepciError, InputFileError, UsageError
+
+CRUFT_FILE = ".cruft.json"
+TEMPLATE_HOST = "gitlab.cern.ch"
+CRUFT_SKIP = ["data", "results", ".snakemake"]
+
+# The same rules as cookiecutter-analysis/hooks/pre_gen_project.py (tests keep them in sync).
+ANSWER_RULES: dict[str, tuple[str, str]] = {
+    "analysis_slug": (
+        r"[a-z](?:[a-z0-9]|_(?!_)){0,62}(?<!_)",
+        "lowercase letters, digits and single '_', starting with a letter",
+    ),
+    "email": (r"[^@\s]+@[^@\s]+\.[^@\s]+", "an e-mail address such as jane@cern.ch"),
+    "gitlab_namespace": (
+        r"[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*",
+        "a GitLab group path such as cms-analysis/pog",
+    ),
+    "templates_version": (
+        r"\d+\.\d+\.\d+([-+.][0-9A-Za-z.-]+)?|[0-9a-f]{40}",
+        "a release tag such as 0.1.0 or a full commit SHA",
+    ),
+    "python_version": (r"3\.\d{1,2}", "a Python version such as 3.12"),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewAnalysis:
+    """The result of :func:`create`: where the repository is and the answers used."""
+
+    path: Path
+    answers: dict[str, Any]
+
+
+def template_options(template_dir: Path | None = None) -> dict[str, Any]:
+    """The questions of the template (``cookiecutter.json``), in order."""
+    path = (template_dir or cookiecutter_dir()) / "cookiecutter.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputFileError(f"cannot read the template options: {exc}", path=path) from exc
+    if not isinstance(data, dict):
+        raise InputFileError("the template options are not a JSON object", path=path)
+    return data
+
+
+def parse_assignments(items: Sequence[str]) -> dict[str, str]:
+    """``["KEY=VALUE", ...]`` → ``{KEY: VALUE}``; a malformed item is a :class:`UsageError`."""
+    answers: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"--set expects KEY=VALUE, got {item!r}")
+        answers[key] = value
+    return answers
+
+
+def check_answers(options: Mapping[str, Any], answers: Mapping[str, str]) -> None:
+    """Reject unknown or private keys and values outside a key's choices."""
+    public = [key for key in options if not key.startswith("_")]
+    for key, value in answers.items():
+        if key not in public:
+            raise UsageError(f"unknown option {key!r}; known options: {', '.join(public)}")
+        choices = options[key]
+        if isinstance(choices, list) and value not in choices:
+            raise UsageError(
+                f"invalid value {value!r} for {key}; choose one of: {', '.join(choices)}"
+            )
+    for key, (pattern, expected) in ANSWER_RULES.items():
+        if key in answers and not re.fullmatch(pattern, answers[key]):
+            raise UsageError(
+                f"invalid {key} {answers[key]!r}: expected {expected} (use --set {key}=...)"
+            )
+
+
+def default_name(target: Path) -> str:
+    """A human analysis name from a directory name: ``demo-analysis`` → ``Demo analysis``."""
+    words = re.sub(r"[-_.\s]+", " ", target.name).strip()
+    return words[:1].upper() + words[1:] if words else "Analysis"
+
+
+def check_target(target: Path) -> None:
+    """The target must not exist, or be an empty directory."""
+    if target.is_dir():
+        if any(target.iterdir()):
+            raise UsageError("directory exists and is not empty", path=target)
+    elif target.exists() or target.is_symlink():
+        raise UsageError("exists and is not a directory", path=target)
+    if not target.parent.is_dir():
+        raise UsageError("parent directory does not exist", path=target.parent)
+
+
+def render_context(
+    template_dir: Path, answers: Mapping[str, str], *, no_input: bool
+) -> dict[str, Any]:
+    """Cookiecutter's context for ``answers`` (prompting for the rest unless ``no_input``)."""
+    from cookiecutter.generate import generate_context
+    from cookiecutter.prompt import prompt_for_config
+
+    context: dict[str, Any] = generate_context(
+        context_file=str(template_dir / "cookiecutter.json"), extra_context=dict(answers)
+    )
+    context["_cookiecutter"] = {
+        k: v for k, v in context["cookiecutter"].items() if not k.startswith("_")
+    }
+    context["cookiecutter"].update(prompt_for_config(context, no_input))
+    final = {k: str(v) for k, v in context["cookiecutter"].items() if not k.startswith("_")}
+    check_answers(template_options(template_dir), final)
+    return context
+
+
+def cruft_record(context: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``.cruft.json`` for the rendered context, pointing at this release of the template."""
+    answers = dict(context["cookiecutter"])
+    template = f"https://{TEMPLATE_HOST}/{answers['templates_project']}.git"
+    kept = {k: v for k, v in answers.items() if k not in {"_output_dir", "_repo_dir"}}
+    kept.update(_template=template, _checkout=__version__)
+    return {
+        "template": template,
+        "commit": __version__,
+        "checkout": __version__,
+        "context": {"cookiecutter": kept},
+        "directory": COOKIECUTTER,
+        "skip": CRUFT_SKIP,
+    }
+
+
+def prune_empty_dirs(root: Path) -> None:
+    """Remove directories left empty by file names that rendered to nothing."""
+    for dirpath, _dirnames, _filenames in os.walk(root, topdown=False):
+        path = Path(dirpath)
+        if path != root and not any(path.iterdir()):
+            path.rmdir()
+
+
+def create(
+    target: Path | None,
+    *,
+    answers: Mapping[str, str] | None = None,
+    no_input: bool = True,
+    template_dir: Path | None = None,
+) -> NewAnalysis:
+    """Render the analysis template into ``target`` and record its provenance."""
+    template_dir = template_dir or cookiecutter_dir()
+    given = dict(answers or {})
+    check_answers(template_options(template_dir), given)
+    if target is not None:
+        target = target.expanduser().absolute()
+        check_target(target)
+        given.setdefault("analysis_name", default_name(target))
+    context = render_context(template_dir, given, no_input=no_input)
+    if target is None:
+        target = Path.cwd() / context["cookiecutter"]["__repo_name"]
+        check_target(target)
+    context["cookiecutter"].update(_template=str(template_dir), _checkout=__version__)
+    from cookiecutter.exceptions import CookiecutterException
+
+    with tempfile.TemporaryDirectory(prefix=".hepci-new-", dir=target.parent) as tmp:
+        context["cookiecutter"]["_output_dir"] = tmp
+        try:
+            from cookiecutter.generate import generate_files
+
+            rendered = Path(generate_files(str(template_dir), context, output_dir=tmp))
+        except CookiecutterException as exc:
+            raise HepciError(f"the template did not render: {exc}", path=template_dir) from exc
+        prune_empty_dirs(rendered)
+        record = json.dumps(cruft_record(context), indent=2, sort_keys=True) + "\n"
+        (rendered / CRUFT_FILE).write_text(record, encoding="utf-8")
+        if target.is_dir():
+            target.rmdir()
+        shutil.move(str(rendered), str(target))
+    public = {k: v for k, v in context["cookiecutter"].items() if not k.startswith("_")}
+    return NewAnalysis(path=target, answers=public)
+
+
+__all__ = ["NewAnalysis", "check_answers", "create", "parse_assignments", "template_options"]

@@ -1,0 +1,152 @@
+"""Run codemods over one CI file: propose, apply through the edit core, record what happened.
+
+Codemods run one after another, each on the text the previous one produced. A codemod's
+edits are applied together; when the edit core refuses (:class:`UnsafeEditError`), its units
+are retried one by one so that one unsafe spot does not block the rest, and every refused
+unit is reported. Nothing here writes files.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from hepci.core.cimodel import ci_config
+from hepci.core.yamledit import SourceText, YamlFile, parse_bytes, parse_source
+from hepci.core.yamledit.edits import Edit, apply_edits
+from hepci.errors import HepciError, UnsafeEditError
+from hepci.upgrade.base import Codemod, Manual, UpgradeContext
+
+
+@dataclass
+class CodemodRun:
+    """One codemod on one file."""
+
+    codemod: str
+    rules: tuple[str, ...]
+    applied: int = 0
+    refused: list[str] = field(default_factory=list)
+    manual: list[Manual] = field(default_factory=list)
+    lines_before: int = 0
+    lines_after: int = 0
+
+
+@dataclass
+class FileUpgrade:
+    """The outcome for one file: original and new text, and what each codemod did."""
+
+    path: str
+    original: str
+    text: str
+    source: SourceText | None = None
+    runs: list[CodemodRun] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.original
+
+    @property
+    def changed_by(self) -> list[str]:
+        return [run.codemod for run in self.runs if run.applied]
+
+    @property
+    def rules(self) -> list[str]:
+        return sorted({rule for run in self.runs if run.applied for rule in run.rules})
+
+    @property
+    def manual(self) -> list[Manual]:
+        return [m for run in self.runs for m in run.manual]
+
+    @property
+    def refused(self) -> list[tuple[str, str]]:
+        return [(run.codemod, why) for run in self.runs for why in run.refused]
+
+    def encoded(self) -> bytes:
+        """The new content in the file's own encoding (BOM, UTF-16) and line endings."""
+        source = self.source or SourceText(self.original)
+        return source.encode(self.text)
+
+    def diff(self, label: str | None = None) -> str:
+        name = label or self.path
+        lines = difflib.unified_diff(
+            self.original.splitlines(keepends=True),
+            self.text.splitlines(keepends=True),
+            fromfile=f"a/{name}",
+            tofile=f"b/{name}",
+        )
+        return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def _changed_lines(before: str, after: str) -> tuple[int, int]:
+    removed = added = 0
+    for line in difflib.ndiff(before.splitlines(), after.splitlines()):
+        if line.startswith("- "):
+            removed += 1
+        elif line.startswith("+ "):
+            added += 1
+    return removed, added
+
+
+def _apply(file: YamlFile, units: list[list[Edit]], run: CodemodRun) -> str:
+    """Apply all units (fast path) or, on refusal, each unit on its own."""
+    try:
+        result = apply_edits(file, [edit for unit in units for edit in unit])
+        run.applied = len(units) if result.changed else 0
+        return result.text
+    except UnsafeEditError:
+        pass
+    current = file
+    for unit in units:
+        try:
+            result = apply_edits(current, unit)
+        except UnsafeEditError as exc:
+            run.refused.append(exc.message)
+            continue
+        if result.changed:
+            run.applied += 1
+            current = _reparse(current, result.text)
+    return current.text
+
+
+def _reparse(file: YamlFile, text: str) -> YamlFile:
+    source = SourceText(text, file.source.encoding, file.source.bom)
+    limits = file.documents[0].limits if file.documents else None
+    return parse_source(source, file.path, limits)
+
+
+def upgrade_file(
+    file: YamlFile, codemods: Sequence[type[Codemod]], ctx: UpgradeContext
+) -> FileUpgrade:
+    """Run ``codemods`` in order over ``file``; return the new text and the report."""
+    outcome = FileUpgrade(file.path, file.text, file.text, source=file.source)
+    current = file
+    for cls in codemods:
+        run = CodemodRun(cls.id, cls.rules)
+        outcome.runs.append(run)
+        try:
+            proposal = cls().propose(current, ci_config(current), ctx)
+        except HepciError as exc:
+            run.refused.append(exc.message)
+            continue
+        run.manual.extend(proposal.manual)
+        if not proposal.units:
+            continue
+        text = _apply(current, proposal.units, run)
+        if text != current.text:
+            run.lines_before, run.lines_after = _changed_lines(current.text, text)
+            current = _reparse(current, text)
+    outcome.text = current.text
+    return outcome
+
+
+def upgrade_bytes(
+    data: bytes, path: str, codemods: Sequence[type[Codemod]], ctx: UpgradeContext
+) -> FileUpgrade:
+    """Decode and parse ``data`` (any source), then :func:`upgrade_file`; errors are recorded."""
+    try:
+        file = parse_bytes(data, path)
+    except HepciError as exc:
+        return FileUpgrade(path, "", "", error=str(exc))
+    return upgrade_file(file, codemods, ctx)

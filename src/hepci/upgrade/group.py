@@ -1,0 +1,216 @@
+"""``hepci upgrade gitlab:GROUP``: plan every project, then (``--apply``) one MR per project.
+
+Reading reuses the remote-audit machinery (:func:`hepci.gitlab.sources.remote_snapshots`:
+one listing, batched GraphQL blob reads with blob ids, REST fallback). Released template
+versions come from the templates project's tags (one request; the local list if
+unreadable). Skipped with a reason: archived, empty, mirrored, repository disabled, role
+below Developer (when ``--apply``). Writes: see :mod:`hepci.upgrade.group_write`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from hepci.errors import ExitCode, RemoteError
+from hepci.gitlab.client import ClientPool
+from hepci.gitlab.model import Snapshot
+from hepci.upgrade.base import Codemod, UpgradeContext
+from hepci.upgrade.group_write import (
+    Journal,
+    JournalEntry,
+    ScopeError,
+    apply_project,
+    check_write_scope,
+    existing_mrs,
+)
+from hepci.upgrade.local import RepoPlan, plan_repo
+from hepci.upgrade.versions import release_policy
+
+DEVELOPER = 30
+
+
+@dataclass(frozen=True)
+class GroupOptions:
+    target: str
+    apply: bool = False
+    max_mrs: int = 0
+    jobs: int = 4
+    skip_ci: bool = False
+    journal: str | None = None
+    branch: str = "hepci/upgrade"
+    to: str | None = None
+    allow_major: bool = False
+    cern: bool = False
+    templates_project: str = "hepci/hepci"
+    gitlab_url: str | None = None
+    token: str | None = None
+    quiet: bool = False
+
+
+@dataclass
+class GroupResult:
+    """Every project of the target ends up in exactly one bucket."""
+
+    plans: dict[str, RepoPlan] = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)
+    entries: dict[str, JournalEntry] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def created(self) -> list[str]:
+        return sorted(p for p, e in self.entries.items() if e.status == "mr-created")
+
+
+def _releases(pool: ClientPool, project: str) -> list[str]:
+    try:
+        tags = pool.rest().projects.get(project, lazy=True).tags.list(per_page=100, get_all=False)
+    except Exception:
+        return []
+    return [str(t.name) for t in tags]
+
+
+def _skip_reason(snapshot: Snapshot, apply: bool) -> str | None:
+    info = snapshot.info
+    if info.mirror:
+        return "pull mirror (changes would be overwritten)"
+    if apply and info.access_level is not None and info.access_level < DEVELOPER:
+        return "no permission to push (role below Developer)"
+    return None
+
+
+def plan_group(
+    options: GroupOptions, codemods: Sequence[type[Codemod]], pool: ClientPool
+) -> tuple[GroupResult, dict[str, Snapshot]]:
+    """Read every project and run the codemods; nothing is written."""
+    from hepci.gitlab.sources import remote_snapshots
+
+    policy = release_policy(
+        options.to,
+        options.allow_major,
+        extra_releases=_releases(pool, options.templates_project),
+    )
+    ctx = UpgradeContext(policy, cern=options.cern, templates_project=options.templates_project)
+    run = remote_snapshots(options.target, pool.settings)
+    result = GroupResult()
+    snapshots: dict[str, Snapshot] = {}
+    result.skipped.update({s.full_path: s.reason for s in run.skipped})
+    result.failed.update({f.full_path: f.reason for f in run.failed})
+    for item in run.results:
+        snapshot = item.result
+        path = snapshot.info.full_path
+        reason = _skip_reason(snapshot, options.apply)
+        if reason is not None:
+            result.skipped[path] = reason
+            continue
+        plan = plan_repo(snapshot.repo(), codemods, ctx)
+        if plan.changed:
+            result.plans[path] = plan
+            snapshots[path] = snapshot
+        else:
+            result.unchanged.append(path)
+    return result, snapshots
+
+
+def apply_group(
+    options: GroupOptions,
+    pool: ClientPool,
+    result: GroupResult,
+    snapshots: dict[str, Snapshot],
+    on_done: Callable[[JournalEntry], None] | None = None,
+) -> None:
+    """One branch + commit + MR per changed project; journaled; idempotent."""
+    from hepci.gitlab.sources import parse_target
+
+    journal = Journal(Path(options.journal) if options.journal else None)
+    check_write_scope(pool)
+    ids = {path: snap.info.id for path, snap in snapshots.items()}
+    single = next(iter(ids.values())) if len(snapshots) == 1 else None
+    group = parse_target(options.target).path
+    open_mrs = existing_mrs(pool, group, options.branch, single) if snapshots else {}
+    todo: list[str] = []
+    for path in sorted(result.plans):
+        if journal.done(path):
+            result.entries[path] = journal.entries[path]
+        elif ids[path] in open_mrs:
+            entry = JournalEntry(path, "mr-exists", "open MR already there", open_mrs[ids[path]])
+            journal.record(entry)
+            result.entries[path] = entry
+        else:
+            todo.append(path)
+    budget = options.max_mrs or len(todo)
+    todo, capped = todo[:budget], todo[budget:]
+    for path in capped:
+        result.skipped[path] = f"--max-mrs {options.max_mrs} reached"
+
+    def work(path: str) -> None:
+        try:
+            entry = apply_project(
+                pool, snapshots[path], result.plans[path], options.branch, options.skip_ci
+            )
+        except ScopeError:
+            raise
+        except RemoteError as exc:
+            entry = JournalEntry(path, "failed", exc.message)
+        journal.record(entry)
+        result.entries[path] = entry
+        if on_done is not None:
+            on_done(entry)
+
+    with ThreadPoolExecutor(max_workers=options.jobs) as executor:
+        for future in [executor.submit(work, path) for path in todo]:
+            future.result()
+    for path, entry in result.entries.items():
+        if entry.status == "failed":
+            result.failed[path] = entry.detail
+
+
+def print_plan(result: GroupResult, *, diffs: bool, out: TextIO | None = None) -> None:
+    write = (out or sys.stdout).write
+    width = max([len(p) for p in result.plans] + [7])
+    write(f"{'project':{width}}  codemods\n")
+    for path, plan in sorted(result.plans.items()):
+        entry = result.entries.get(path)
+        status = (
+            f"  [{entry.status}{' !' + str(entry.mr) if entry and entry.mr else ''}]"
+            if entry
+            else ""
+        )
+        write(f"{path:{width}}  {', '.join(plan.codemods)}{status}\n")
+    for path, reason in sorted(result.skipped.items()):
+        write(f"{path:{width}}  skipped: {reason}\n")
+    for path, reason in sorted(result.failed.items()):
+        write(f"{path:{width}}  failed: {reason}\n")
+    if diffs:
+        for path, plan in sorted(result.plans.items()):
+            write(f"\n# {path}\n{plan.diff()}")
+    write(
+        f"{len(result.plans)} to upgrade, {len(result.unchanged)} up to date, "
+        f"{len(result.skipped)} skipped, {len(result.failed)} failed, "
+        f"{len(result.created)} merge request(s) created\n"
+    )
+
+
+def run_group(
+    options: GroupOptions,
+    codemods: Sequence[type[Codemod]],
+    on_done: Callable[[JournalEntry], None] | None = None,
+) -> int:
+    """Plan (and with ``--apply`` write) a group; return the exit code."""
+    from hepci.gitlab.settings import resolve_settings
+
+    settings = resolve_settings(url=options.gitlab_url, token=options.token)
+    pool = ClientPool(settings)
+    try:
+        result, snapshots = plan_group(options, codemods, pool)
+        if options.apply:
+            apply_group(options, pool, result, snapshots, on_done)
+    finally:
+        pool.close()
+    print_plan(result, diffs=not options.apply and not options.quiet)
+    return int(ExitCode.INCOMPLETE if result.failed else ExitCode.OK)

@@ -1,0 +1,198 @@
+"""Group mode writes: per project one branch + one atomic commit + one merge request.
+
+Requests per changed project: ``HEAD`` of the first changed file (its last commit id and
+blob id: the optimistic lock), ``POST /repository/commits`` (branch created from the
+default branch with every changed file in one commit; ``force`` so a branch left by an
+interrupted run is replaced, never a second one), ``POST /merge_requests`` (409 "already
+exists" counts as done). Unchanged projects get no request at all. Every outcome goes to a
+JSON-lines journal first, so a killed run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import gitlab
+
+from hepci.errors import RemoteError
+from hepci.gitlab.client import ClientPool, remote_error
+from hepci.gitlab.model import Snapshot
+from hepci.upgrade.local import RepoPlan
+
+DESCRIPTION_LIMIT = 200_000
+DONE = frozenset({"mr-created", "mr-exists"})
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    project: str
+    status: str  # mr-created | mr-exists | skipped | failed
+    detail: str = ""
+    mr: int | None = None
+
+
+class Journal:
+    """Append-only JSON lines, fsynced per entry; the last entry per project wins."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self.entries: dict[str, JournalEntry] = {}
+        if path is not None and path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    entry = JournalEntry(**json.loads(line))
+                except (ValueError, TypeError):
+                    continue  # a torn last line from a killed run
+                self.entries[entry.project] = entry
+
+    def done(self, project: str) -> bool:
+        entry = self.entries.get(project)
+        return entry is not None and entry.status in DONE
+
+    def record(self, entry: JournalEntry) -> None:
+        with self._lock:
+            self.entries[entry.project] = entry
+            if self.path is None:
+                return
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(asdict(entry)) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+
+
+class ScopeError(RemoteError):
+    """The token cannot write (no ``api`` scope): nothing was written."""
+
+
+def check_write_scope(pool: ClientPool) -> None:
+    """Fail before any write when the token lacks the ``api`` scope (when GitLab says)."""
+    try:
+        info = pool.rest().http_get("/personal_access_tokens/self")
+    except gitlab.exceptions.GitlabError as exc:
+        if getattr(exc, "response_code", None) in (401,):
+            raise ScopeError("GitLab: the token is invalid or expired", status=401) from None
+        return  # older GitLab or another token kind: the first write will tell
+    scopes = info.get("scopes", []) if isinstance(info, dict) else []
+    if scopes and "api" not in scopes:
+        raise ScopeError(
+            f"the token has scopes {sorted(scopes)}; --apply needs the `api` scope", status=403
+        )
+
+
+def existing_mrs(pool: ClientPool, group: str, branch: str, single: int | None) -> dict[int, int]:
+    """``{project id: MR iid}`` of open MRs from ``branch`` (one paginated listing)."""
+    gl = pool.rest()
+    try:
+        manager: Any = (
+            gl.projects.get(single, lazy=True).mergerequests
+            if single is not None
+            else gl.groups.get(group, lazy=True).mergerequests
+        )
+        mrs = manager.list(state="opened", source_branch=branch, iterator=True, per_page=100)
+        return {int(mr.project_id): int(mr.iid) for mr in mrs}
+    except Exception as exc:
+        raise remote_error(exc, group, pool.settings) from None
+
+
+def _description(plan: RepoPlan) -> str:
+    lines = ["Automated upgrade by `hepci upgrade`.", "", "| Codemod | Fixes |", "|---|---|"]
+    for outcome in plan.changed:
+        for run in outcome.runs:
+            if run.applied:
+                lines.append(f"| `{run.codemod}` ({outcome.path}) | {', '.join(run.rules)} |")
+    manual = [m for f in plan.files for m in f.manual]
+    if manual:
+        lines += ["", "**Left for a human:**", ""]
+        lines += [f"- {m.rule} `{m.codemod}`: {m.message}" for m in manual[:50]]
+    diff = plan.diff()
+    if len(diff) > DESCRIPTION_LIMIT:
+        diff = diff[:DESCRIPTION_LIMIT] + "\n... (diff truncated)\n"
+    return "\n".join([*lines, "", "```diff", diff.rstrip("\n"), "```", ""])
+
+
+def commit_message(plan: RepoPlan, skip_ci: bool) -> str:
+    title = "ci: hepci upgrade (" + ", ".join(plan.rules) + ")"
+    body = "Codemods: " + ", ".join(plan.codemods)
+    return f"{title}\n\n{body}" + ("\n\n[skip ci]" if skip_ci else "")
+
+
+def apply_project(
+    pool: ClientPool, snapshot: Snapshot, plan: RepoPlan, branch: str, skip_ci: bool
+) -> JournalEntry:
+    """Branch + commit + MR for one changed project (3 requests)."""
+    info = snapshot.info
+    default = info.default_branch
+    if default is None or branch == default:
+        return JournalEntry(info.full_path, "skipped", "the upgrade branch is the default branch")
+    project = pool.rest().projects.get(info.id, lazy=True)
+    first = plan.changed[0].path
+    try:
+        head = project.files.head(first, ref=default)
+    except gitlab.exceptions.GitlabError as exc:
+        raise remote_error(exc, info.full_path, pool.settings) from None
+    fetched = snapshot.files.get(first)
+    if fetched is not None and head.get("X-Gitlab-Blob-Id") not in (None, fetched.oid):
+        return JournalEntry(info.full_path, "failed", f"{first} changed since it was read")
+    actions: list[dict[str, Any]] = []
+    for outcome in plan.changed:
+        action: dict[str, Any] = {"action": "update", "file_path": outcome.path}
+        action.update(_encoded(outcome.encoded()))
+        if outcome.path == first and head.get("X-Gitlab-Last-Commit-Id"):
+            action["last_commit_id"] = head["X-Gitlab-Last-Commit-Id"]
+        actions.append(action)
+    payload = {
+        "branch": branch,
+        "start_branch": default,
+        "commit_message": commit_message(plan, skip_ci),
+        "actions": actions,
+        "force": True,
+    }
+    try:
+        project.commits.create(payload)
+    except gitlab.exceptions.GitlabError as exc:
+        error = remote_error(exc, info.full_path, pool.settings)
+        if "insufficient_scope" in str(getattr(exc, "error_message", "")):
+            raise ScopeError(
+                "the token lacks the `api` scope: nothing was written", status=403
+            ) from None
+        detail = str(getattr(exc, "error_message", "") or error.message)
+        return JournalEntry(info.full_path, "failed", f"commit refused: {detail[:200]}")
+    return _open_mr(pool, project, info.full_path, plan, branch=branch, default=default)
+
+
+def _encoded(data: bytes) -> dict[str, str]:
+    try:
+        return {"content": data.decode("utf-8"), "encoding": "text"}
+    except UnicodeDecodeError:
+        return {"content": base64.b64encode(data).decode("ascii"), "encoding": "base64"}
+
+
+def _open_mr(
+    pool: ClientPool, project: Any, path: str, plan: RepoPlan, *, branch: str, default: str
+) -> JournalEntry:
+    data = {
+        "source_branch": branch,
+        "target_branch": default,
+        "title": "hepci upgrade: " + ", ".join(plan.codemods),
+        "description": _description(plan),
+        "remove_source_branch": True,
+        "labels": "hepci,ci-upgrade",
+    }
+    try:
+        mr = project.mergerequests.create(data)
+    except gitlab.exceptions.GitlabError as exc:
+        message = str(getattr(exc, "error_message", ""))
+        found = re.search(r"!(\d+)", message)
+        if getattr(exc, "response_code", None) == 409 and found:
+            return JournalEntry(path, "mr-exists", "open MR already there", int(found.group(1)))
+        error = remote_error(exc, path, pool.settings)
+        return JournalEntry(path, "failed", f"merge request refused: {error.message}")
+    return JournalEntry(path, "mr-created", str(getattr(mr, "web_url", "")), int(mr.iid))

@@ -1,0 +1,324 @@
+"""``POST /api/graphql``: a GitLab GraphQL subset executed by graphql-core, with GitLab's limits.
+
+Complexity (graphql-ruby's rule, as GitLab uses it): every selected field costs 1 plus its
+children; a connection (``projects``, ``blobs``) costs 1, plus its ``pageInfo`` selection, plus
+``page size × cost of one node`` for its ``nodes``/``edges`` selection (the wrapper costs 1).
+Page size is ``first`` capped at 100 (100 when absent); for ``blobs`` it is ``len(paths)``.
+Limits: complexity 250 authenticated / 200 anonymous, depth 15, query length 10,000 characters,
+page size 100 (larger ``first`` is capped). Errors come back with HTTP 200 and ``errors``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    build_schema,
+    execute_sync,
+    parse,
+    validate,
+)
+from graphql.utilities import value_from_ast_untyped
+
+from gitlab_double.api import Request, Response, json_response
+from gitlab_double.model import Group, Project, State, User, iso
+
+MAX_COMPLEXITY_AUTH, MAX_COMPLEXITY_ANON, MAX_DEPTH = 250, 200, 15
+MAX_QUERY_LENGTH, MAX_PAGE_SIZE = 10_000, 100
+CONNECTIONS = {"projects", "blobs"}
+
+SDL = """
+scalar Time
+scalar BigInt
+type Query {
+  group(fullPath: ID!): Group
+  project(fullPath: ID!): Project
+  currentUser: UserCore
+  queryComplexity: QueryComplexity
+}
+type QueryComplexity { score: Int limit: Int }
+type UserCore { id: ID! username: String! name: String! }
+type PageInfo { endCursor: String startCursor: String hasNextPage: Boolean! hasPreviousPage: Boolean! }
+type Group {
+  id: ID! fullPath: ID! name: String! path: String! visibility: String webUrl: String!
+  projects(includeSubgroups: Boolean = false, includeArchived: Boolean = true, search: String,
+           first: Int, after: String): ProjectConnection!
+}
+type ProjectConnection { count: Int! pageInfo: PageInfo! nodes: [Project] edges: [ProjectEdge] }
+type ProjectEdge { cursor: String! node: Project }
+type Project {
+  id: ID! fullPath: ID! name: String! path: String! archived: Boolean visibility: String
+  lastActivityAt: Time createdAt: Time webUrl: String repository: Repository
+}
+type Repository {
+  rootRef: String empty: Boolean! exists: Boolean!
+  blobs(paths: [String!]!, ref: String): RepositoryBlobConnection
+}
+type RepositoryBlobConnection { nodes: [RepositoryBlob] pageInfo: PageInfo! }
+type RepositoryBlob {
+  id: ID! oid: String! path: String! name: String! size: BigInt rawSize: BigInt
+  rawBlob: String rawTextBlob: String webPath: String
+}
+"""
+SCHEMA = build_schema(SDL)
+
+
+@dataclass
+class Ctx:
+    state: State
+    user: User | None
+    base_url: str
+    score: int
+    limit: int
+
+
+def _cursor(project_id: int) -> str:
+    return base64.b64encode(json.dumps({"id": str(project_id)}).encode()).decode()
+
+
+def _project(ctx: Ctx, project: Project) -> dict[str, Any]:
+    return {
+        "id": f"gid://gitlab/Project/{project.id}",
+        "fullPath": project.full_path,
+        "name": project.name,
+        "path": project.path,
+        "archived": project.archived,
+        "visibility": project.visibility,
+        "lastActivityAt": iso(project.last_activity_at),
+        "createdAt": iso(project.created_at),
+        "webUrl": f"{ctx.base_url}/{project.full_path}",
+        "_obj": project,
+    }
+
+
+def _group(ctx: Ctx, group: Group) -> dict[str, Any]:
+    return {
+        "id": f"gid://gitlab/Group/{group.id}",
+        "fullPath": group.full_path,
+        "name": group.name,
+        "path": group.path,
+        "visibility": group.visibility,
+        "webUrl": f"{ctx.base_url}/groups/{group.full_path}",
+        "_obj": group,
+    }
+
+
+def resolve_group(_: Any, info: Any, fullPath: str) -> dict[str, Any] | None:
+    ctx: Ctx = info.context
+    group = ctx.state.find_group(fullPath)
+    if group is None or not ctx.state.can_see_group(ctx.user, group):
+        return None
+    return _group(ctx, group)
+
+
+def resolve_project(_: Any, info: Any, fullPath: str) -> dict[str, Any] | None:
+    ctx: Ctx = info.context
+    project = ctx.state.find_project(fullPath)
+    if project is None or not ctx.state.can_see_project(ctx.user, project):
+        return None
+    return _project(ctx, project)
+
+
+def resolve_projects(parent: dict[str, Any], info: Any, **args: Any) -> dict[str, Any]:
+    ctx: Ctx = info.context
+    state, group = ctx.state, parent["_obj"]
+    groups = state.descendants(group) if args.get("includeSubgroups") else [group]
+    ids = {g.id for g in groups}
+    projects = sorted((p for p in state.projects.values() if p.group.id in ids), key=lambda p: p.id)
+    projects = [p for p in projects if state.can_see_project(ctx.user, p)]
+    if not args.get("includeArchived", True):
+        projects = [p for p in projects if not p.archived]
+    if args.get("search"):
+        projects = [p for p in projects if args["search"].lower() in p.full_path.lower()]
+    total = len(projects)
+    if args.get("after"):
+        try:
+            after = int(json.loads(base64.b64decode(args["after"]))["id"])
+        except (ValueError, KeyError, TypeError):
+            raise GraphQLError("Please provide a valid cursor") from None
+        projects = [p for p in projects if p.id > after]
+    size = min(args.get("first") or MAX_PAGE_SIZE, MAX_PAGE_SIZE)
+    page = projects[:size]
+    nodes = [_project(ctx, p) for p in page]
+    return {
+        "count": total,
+        "nodes": nodes,
+        "edges": [{"cursor": _cursor(n["_obj"].id), "node": n} for n in nodes],
+        "pageInfo": {
+            "endCursor": _cursor(page[-1].id) if page else None,
+            "startCursor": _cursor(page[0].id) if page else None,
+            "hasNextPage": len(projects) > size,
+            "hasPreviousPage": bool(args.get("after")),
+        },
+    }
+
+
+def resolve_repository(parent: dict[str, Any], info: Any) -> dict[str, Any] | None:
+    ctx: Ctx = info.context
+    project: Project = parent["_obj"]
+    if not ctx.state.can_read_code(ctx.user, project):
+        return None
+    empty = project.repo.empty
+    return {"rootRef": project.default_branch, "empty": empty, "exists": True, "_obj": project}
+
+
+def resolve_blobs(
+    parent: dict[str, Any], info: Any, paths: list[str], ref: str | None = None
+) -> dict[str, Any]:
+    ctx: Ctx = info.context
+    project: Project = parent["_obj"]
+    commit = project.repo.resolve(ref or project.default_branch)
+    nodes = []
+    for path in dict.fromkeys(paths):
+        sha = commit.files.get(path) if commit else None
+        if sha is None:
+            continue  # missing paths are omitted, as GitLab does
+        data = ctx.state.blobs[sha]
+        try:
+            text: str | None = data.decode() if b"\0" not in data else None
+        except UnicodeDecodeError:
+            text = None
+        nodes.append(
+            {
+                "id": f"gid://gitlab/Blob/{sha}",
+                "oid": sha,
+                "path": path,
+                "name": path.rsplit("/", 1)[-1],
+                "size": str(len(data)),
+                "rawSize": str(len(data)),
+                "rawBlob": data.decode(errors="replace"),
+                "rawTextBlob": text,
+                "webPath": f"/{project.full_path}/-/blob/{commit.sha if commit else ''}/{path}",
+            }
+        )
+    page_info = {
+        "endCursor": None,
+        "startCursor": None,
+        "hasNextPage": False,
+        "hasPreviousPage": False,
+    }
+    return {"nodes": nodes, "pageInfo": page_info}
+
+
+def _install_resolvers() -> None:
+    fields = SCHEMA.type_map
+    resolvers = {
+        ("Query", "group"): resolve_group,
+        ("Query", "project"): resolve_project,
+        ("Query", "queryComplexity"): lambda _, info: {
+            "score": info.context.score,
+            "limit": info.context.limit,
+        },
+        ("Query", "currentUser"): lambda _, info: (
+            None
+            if info.context.user is None
+            else {"id": f"gid://gitlab/User/{info.context.user.id}", **vars(info.context.user)}
+        ),
+        ("Group", "projects"): resolve_projects,
+        ("Project", "repository"): resolve_repository,
+        ("Repository", "blobs"): resolve_blobs,
+    }
+    for (type_name, field_name), fn in resolvers.items():
+        fields[type_name].fields[field_name].resolve = fn  # type: ignore[attr-defined]
+
+
+_install_resolvers()
+
+
+class _Cost:
+    def __init__(self, doc: Any, variables: dict[str, Any]) -> None:
+        self.variables = variables
+        self.fragments = {
+            d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+
+    def fields(self, selection_set: SelectionSetNode | None) -> list[FieldNode]:
+        out: list[FieldNode] = []
+        for sel in selection_set.selections if selection_set else ():
+            if isinstance(sel, FieldNode):
+                out.append(sel)
+            elif isinstance(sel, InlineFragmentNode):
+                out += self.fields(sel.selection_set)
+            elif isinstance(sel, FragmentSpreadNode) and sel.name.value in self.fragments:
+                out += self.fields(self.fragments[sel.name.value].selection_set)
+        return out
+
+    def args(self, node: FieldNode) -> dict[str, Any]:
+        return {
+            a.name.value: value_from_ast_untyped(a.value, self.variables)
+            for a in node.arguments or ()
+        }
+
+    def cost(self, node: FieldNode) -> int:
+        children = self.fields(node.selection_set)
+        if node.name.value not in CONNECTIONS:
+            return 1 + sum(self.cost(c) for c in children)
+        args = self.args(node)
+        if node.name.value == "blobs":
+            size = len(args.get("paths") or [])
+        else:
+            size = min(int(args.get("first") or MAX_PAGE_SIZE), MAX_PAGE_SIZE)
+        total = 1
+        for child in children:
+            if child.name.value in {"nodes", "edges"}:
+                inner = sum(self.cost(c) for c in self.fields(child.selection_set))
+                total += 1 + size * inner
+            else:
+                total += self.cost(child)
+        return total
+
+    def depth(self, node: FieldNode) -> int:
+        return 1 + max((self.depth(c) for c in self.fields(node.selection_set)), default=0)
+
+
+def _errors(*messages: str) -> Response:
+    return json_response({"errors": [{"message": m} for m in messages]})
+
+
+def handle(request: Request) -> Response:
+    """Execute one GraphQL request (the token was checked by the server)."""
+    query = request.body.get("query") or request.param("query") or ""
+    variables = request.body.get("variables") or {}
+    if len(query) > MAX_QUERY_LENGTH:
+        return _errors("Query too large")
+    try:
+        doc = parse(query)
+    except GraphQLError as exc:
+        return _errors(exc.message)
+    problems = validate(SCHEMA, doc)
+    if problems:
+        return _errors(*(p.message for p in problems))
+    op_name = request.body.get("operationName")
+    ops = [d for d in doc.definitions if isinstance(d, OperationDefinitionNode)]
+    op = next((o for o in ops if op_name is None or (o.name and o.name.value == op_name)), None)
+    if op is None:
+        return _errors(f"Unknown operation named '{op_name}'.")
+    if op.operation.value != "query":
+        return _errors(f"Schema is not configured for {op.operation.value}s")
+    meter = _Cost(doc, variables)
+    top = meter.fields(op.selection_set)
+    score = sum(meter.cost(f) for f in top)
+    depth = max((meter.depth(f) for f in top), default=0)
+    limit = MAX_COMPLEXITY_AUTH if request.user else MAX_COMPLEXITY_ANON
+    if depth > MAX_DEPTH:
+        return _errors(f"Query has depth of {depth}, which exceeds max depth of {MAX_DEPTH}")
+    if score > limit:
+        return _errors(f"Query has complexity of {score}, which exceeds max complexity of {limit}")
+    ctx = Ctx(request.state, request.user, request.base_url, score, limit)
+    result = execute_sync(
+        SCHEMA, doc, context_value=ctx, variable_values=variables, operation_name=op_name
+    )
+    body: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        body["errors"] = [e.formatted for e in result.errors]
+    return json_response(body)

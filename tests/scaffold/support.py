@@ -1,0 +1,91 @@
+"""Helpers for the scaffold tests: the combinations, rendering, and where the tools are.
+
+Rendering is cheap, so every flavour x workflow combination is rendered once per session.
+The physics stack (uproot, awkward, hist, mplhep, scipy, matplotlib, snakemake) is expensive:
+one fresh virtualenv per session, reusing pip's cache, shared by the end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from hepci import scaffold
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FLAVOURS = ["columnar", "cmssw", "both"]
+WORKFLOWS = ["snakemake", "reana-serial", "reana-snakemake", "none"]
+COMBINATIONS = list(itertools.product(FLAVOURS, WORKFLOWS))
+# Switches that change files beyond flavour x workflow, each on one combination.
+EXTRA = [
+    ("columnar", "snakemake", {"license": "MIT"}),
+    ("both", "reana-serial", {"license": "BSD-3-Clause", "python_version": "3.11"}),
+]
+
+
+def combo_id(flavour: str, workflow: str, extra: dict[str, str] | None = None) -> str:
+    tail = "-".join(f"{v}".lower().replace(".", "") for v in (extra or {}).values())
+    return f"{flavour}-{workflow}" + (f"-{tail}" if tail else "")
+
+
+ALL_CASES = [(f, w, {}) for f, w in COMBINATIONS] + EXTRA
+ALL_IDS = [combo_id(*case) for case in ALL_CASES]
+
+
+def render(parent: Path, flavour: str, workflow: str, extra: dict[str, str] | None = None) -> Path:
+    """Render one combination with the real service (as `hepci new --no-input --set ...`)."""
+    answers = {"flavour": flavour, "workflow": workflow, **(extra or {})}
+    target = parent / combo_id(flavour, workflow, extra)
+    return scaffold.create(target, answers=answers, no_input=True).path
+
+
+def tool(name: str) -> str | None:
+    """A tool from this interpreter's environment first (the venv make test fills), then PATH."""
+    local = Path(sys.executable).parent / name
+    return str(local) if local.exists() else shutil.which(name)
+
+
+def reana_client() -> str | None:
+    """reana-client lives in its own virtualenv (its pins clash with ours): see the report."""
+    candidates = [
+        os.environ.get("HEPCI_REANA_CLIENT", ""),
+        str(REPO_ROOT / ".venv-reana" / "bin" / "reana-client"),
+    ]
+    for candidate in candidates:
+        if candidate and Path(candidate).exists():
+            return candidate
+    return shutil.which("reana-client")
+
+
+def hepci_commands() -> set[str]:
+    """Names of the commands `hepci` has right now (lint/audit are written by others)."""
+    from hepci.cli import app
+
+    return {
+        (c.name or (c.callback.__name__ if c.callback else "")) for c in app.registered_commands
+    }
+
+
+def pip_install(env: Path, *args: str, cwd: Path | None = None) -> None:
+    cmd = [str(env / "bin" / "python"), "-m", "pip", "install", "--quiet", *args]
+    result = run(cmd, cwd=cwd or env, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def run(
+    cmd: list[str], cwd: Path, timeout: float = 300, **kwargs: object
+) -> subprocess.CompletedProcess[str]:
+    """Run a tool and capture its output (the caller asserts on the result)."""
+    return subprocess.run(
+        [str(c) for c in cmd],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        **kwargs,  # type: ignore[arg-type]
+    )
