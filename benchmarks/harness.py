@@ -27,7 +27,7 @@ if str(ROOT / "tests") not in sys.path:
 
 from gitlab_double import Faults, GitLabDouble, Latency, World, build_world  # noqa: E402
 
-__all__ = ["BenchResult", "World", "run_benchmark", "serve", "write_result"]
+__all__ = ["BenchResult", "Client", "World", "run_benchmark", "serve", "write_result"]
 Client = Callable[[str, World], dict[str, Any]]
 
 

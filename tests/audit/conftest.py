@@ -5,6 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 import pytest
+from gitlab_double.pytest_fixtures import (  # noqa: F401  (fixtures, used by name)
+    gitlab_double,
+    gitlab_double_ro,
+    gitlab_world,
+)
 
 from hepci.audit.config import AuditConfig
 from hepci.audit.engine import audit_repo
@@ -20,7 +25,9 @@ def make_repo(files: Files, *, meta: RepoMeta | None = None, listable: bool = Tr
 
 
 @pytest.fixture(autouse=True)
-def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """CI003's schema cache goes to a per-session temporary folder, never ~/.cache."""
     monkeypatch.setenv("HEPCI_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "hepci-cache"))
 

@@ -6,15 +6,15 @@ import pytest
 
 from hepci import __version__
 
-GOOD_CI = """\
+GOOD_CI = f"""\
 workflow:
   rules:
     - if: $CI_PIPELINE_SOURCE == "merge_request_event"
     - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH
 include:
-  - component: $CI_SERVER_FQDN/hepci/hepci/python-test@{v}
+  - component: $CI_SERVER_FQDN/hepci/hepci/python-test@{__version__}
   - project: hepci/hepci
-    ref: "{v}"
+    ref: "{__version__}"
     file: /ci-templates/image-build.yml
 default:
   image: python:3.12-slim
@@ -24,7 +24,7 @@ test:
   artifacts:
     paths: [out/]
     expire_in: 1 week
-""".format(v=__version__)
+"""
 
 
 def where(result):

@@ -64,7 +64,10 @@ def test_no_dockerfile_switches_the_family_off(audit):
     [
         ("FROM python\n", "base image `python` has no tag"),
         ("FROM rootproject/root:latest\n", "base image `rootproject/root:latest` has `:latest`"),
-        ("ARG TAG=latest\nFROM python:$TAG\n", "base image `python:$TAG → python:latest` has `:latest`"),
+        (
+            "ARG TAG=latest\nFROM python:$TAG\n",
+            "base image `python:$TAG → python:latest` has `:latest`",
+        ),
     ],
 )
 def test_img002_unpinned(rule, dockerfile, message):
@@ -72,8 +75,8 @@ def test_img002_unpinned(rule, dockerfile, message):
     assert where(result) == [("Dockerfile", dockerfile.count("\n"), message)]
 
 
-def test_img002_unresolved_arg_and_scratch_are_not_flagged(rule):
-    files = {"Dockerfile": "ARG IMG\nFROM $IMG\nFROM scratch\n"}
+def test_img002_unresolved_arg_template_and_scratch_are_not_flagged(rule):
+    files = {"Dockerfile": "ARG IMG\nFROM $IMG\nFROM scratch\nFROM {{ cookiecutter.base }}\n"}
     assert rule("IMG002", files).status == "pass"
 
 
@@ -168,9 +171,7 @@ def test_wf002_invalid_reana(rule):
 def test_wf002_missing_workflow_file(rule):
     text = "workflow:\n  type: snakemake\n  file: workflow/Snakefile\n"
     result = rule("WF002", {"reana.yaml": text})
-    assert where(result) == [
-        ("reana.yaml", 3, "workflow.file `workflow/Snakefile` does not exist")
-    ]
+    assert where(result) == [("reana.yaml", 3, "workflow.file `workflow/Snakefile` does not exist")]
 
 
 def test_wf002_serial_steps(rule):
@@ -194,7 +195,7 @@ def test_wf003_moving_tags(rule):
 
 
 def test_wf004_outputs(rule):
-    no_outputs = REANA.split("outputs:")[0]
+    no_outputs = REANA.split("outputs:", maxsplit=1)[0]
     assert where(rule("WF004", {"reana.yaml": no_outputs})) == [
         ("reana.yaml", 1, "reana.yaml declares no `outputs`")
     ]

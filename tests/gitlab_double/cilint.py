@@ -35,7 +35,11 @@ INPUT_RE = re.compile(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]")
 MAX_INCLUDE_DEPTH = 10
 
 
-class _Loader(yaml.SafeLoader):  # type: ignore[misc]
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
+_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     """SafeLoader that accepts GitLab's ``!reference [job, key]`` tag."""
 
 
@@ -46,7 +50,7 @@ def _reference(loader: Any, node: Any) -> list[Any]:
 _Loader.add_constructor("!reference", _reference)
 
 
-class _Dumper(yaml.SafeDumper):  # type: ignore[misc]
+class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
     """Writes merged YAML without anchors, like GitLab's ``merged_yaml``."""
 
     def ignore_aliases(self, data: Any) -> bool:

@@ -212,3 +212,18 @@ def test_branches_protection_tags_pipelines(reader: gitlab.Gitlab, gitlab_world:
     )
     assert [p.id for p in pipes] == [ours[-1].id] and pipes[0].status == ours[-1].status
     assert project.pipelines.list(ref="other", get_all=True) == []
+
+
+def test_more_than_ten_thousand_items_have_no_totals(gitlab_world: World) -> None:
+    from gitlab_double.api import Request, paginate
+
+    request = Request(
+        method="GET", path="/things", query={"page": ["3"], "per_page": ["100"]}, body={},
+        headers={}, base_url="http://127.0.0.1:1", state=gitlab_world.state,
+    )  # fmt: skip
+    small = paginate(request, list(range(10_000)), lambda i: i)
+    assert small.headers["X-Total"] == "10000" and 'rel="last"' in small.headers["Link"]
+    big = paginate(request, list(range(10_001)), lambda i: i)
+    assert "X-Total" not in big.headers and "X-Total-Pages" not in big.headers
+    assert 'rel="last"' not in big.headers["Link"] and big.headers["X-Next-Page"] == "4"
+    assert big.body.startswith(b"[200, 201")

@@ -247,3 +247,17 @@ def test_merge_requests_create_list_update(
         )
     assert missing.value.response_code == 400
     assert fresh_double.stats.counts()["POST /projects/:id/merge_requests"] == 4
+
+
+def test_writes_without_or_with_a_bad_token_are_401(
+    fresh_double: GitLabDouble, fresh_world: World
+) -> None:
+    spec = writable(fresh_world, protected=False)
+    body = {"source_branch": "a", "target_branch": "b", "title": "t"}
+    for token in (None, "glpat-wrong"):
+        with (
+            client(fresh_double, token) as gl,
+            pytest.raises(gitlab.GitlabAuthenticationError) as info,
+        ):
+            gl.projects.get(spec.id, lazy=True).mergerequests.create(body)
+        assert info.value.response_code == 401

@@ -31,7 +31,9 @@ def test_clean_directory_exits_0(in_tmp: Path, capsys: pytest.CaptureFixture[str
     assert out.out == "" and out.err == ""
 
 
-def test_findings_exit_1_one_per_line_sorted(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_findings_exit_1_one_per_line_sorted(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (in_tmp / ".gitlab-ci.yml").write_text(BROKEN, encoding="utf-8")
     assert main(["lint", ".gitlab-ci.yml"]) == 1
     lines = capsys.readouterr().out.splitlines()
@@ -45,18 +47,32 @@ def test_json_format_parses(in_tmp: Path, capsys: pytest.CaptureFixture[str]) ->
     (in_tmp / ".gitlab-ci.yml").write_text(BROKEN, encoding="utf-8")
     assert main(["lint", "--format", "json"]) == 1
     data = json.loads(capsys.readouterr().out)
-    assert [(d["code"], d["line"], d["column"]) for d in data] == [("HL101", 3, 3), ("HL301", 5, 12)]
+    assert [(d["code"], d["line"], d["column"]) for d in data] == [
+        ("HL101", 3, 3),
+        ("HL301", 5, 12),
+    ]
     assert set(data[0]) == {"path", "line", "column", "code", "message"}
     (in_tmp / ".gitlab-ci.yml").write_text(CLEAN, encoding="utf-8")
     assert main(["lint", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out or "[]") == []
 
 
-def test_select_ignore_on_the_command_line(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_select_ignore_on_the_command_line(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (in_tmp / ".gitlab-ci.yml").write_text(BROKEN, encoding="utf-8")
     assert main(["lint", "--select", "hl3"]) == 1
     assert [line.split()[1] for line in capsys.readouterr().out.splitlines()] == ["HL301"]
     assert main(["lint", "--ignore", "HL1,HL3"]) == 0
+
+
+def test_list_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    from hepci.lint import CODES
+
+    assert main(["lint", "--list-codes"]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert set(CODES) <= set(listed)
+    assert "YL022" in listed and len(listed) == len(set(listed))
 
 
 def test_yaml_syntax_error_is_a_finding(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -120,6 +136,25 @@ def test_included_bomb_is_exit_2_naming_the_included_file(
     assert main(["lint"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith("hepci: error: ci/bomb.yml:")
+
+
+def test_paths_are_shown_from_the_current_directory(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = in_tmp / "repo"
+    (repo / "ci").mkdir(parents=True)
+    (repo / ".gitlab-ci.yml").write_text("include: ci/a.yml\n" + CLEAN, encoding="utf-8")
+    (repo / "ci" / "a.yml").write_text(".a:\n  script: [x]\n  script: [y]\n", encoding="utf-8")
+    assert main(["lint", "repo"]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "repo/ci/a.yml:3:3: HL303 duplicate key 'script' (first at line 2); GitLab keeps this one"
+    ]
+    (repo / "ci" / "a.yml").write_text(_bomb(), encoding="utf-8")
+    assert main(["lint", "repo"]) == 2
+    assert capsys.readouterr().err.startswith("hepci: error: repo/ci/a.yml:")
+    (repo / ".gitlab-ci.yml").write_text(_bomb(), encoding="utf-8")
+    assert main(["lint", "repo/.gitlab-ci.yml"]) == 2
+    assert capsys.readouterr().err.startswith("hepci: error: repo/.gitlab-ci.yml:")
 
 
 SUBPROCESS = textwrap.dedent(

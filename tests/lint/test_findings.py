@@ -12,7 +12,9 @@ from hepci.lint.codes import YAMLLINT_RULES
 NO_STYLE = LintOptions(ignore=("YL",))
 
 
-def lint_text(tmp_path: Path, text: str, options: LintOptions = NO_STYLE) -> list[tuple[str, int, int]]:
+def lint_text(
+    tmp_path: Path, text: str, options: LintOptions = NO_STYLE
+) -> list[tuple[str, int, int]]:
     ci = tmp_path / ".gitlab-ci.yml"
     ci.write_text(text, encoding="utf-8")
     return [(f.code, f.line, f.column) for f in lint_paths([ci], options).findings]
@@ -23,9 +25,24 @@ CASES = [
     ("HL001", "job:\n  script: [a, b\n", [(3, 1)], "job:\n  script: [a, b]\n"),
     ("HL002", "- a\n- b\n", [(1, 1)], "job:\n  script: [a]\n"),
     ("HL002", "# only a comment\n", [(1, 1)], "job:\n  script: [a]\n"),
-    ("HL101", "build:\n  stage: test\n  scirpt: echo\n", [(3, 3)], "build:\n  stage: test\n  script: echo\n"),
-    ("HL101", "build:\n  script: echo\n  when: sometimes\n", [(3, 9)], "build:\n  script: echo\n  when: manual\n"),
-    ("HL101", "build:\n  script: echo\n  retry: {max: 9}\n", [(3, 16)], "build:\n  script: echo\n  retry: {max: 2}\n"),
+    (
+        "HL101",
+        "build:\n  stage: test\n  scirpt: echo\n",
+        [(3, 3)],
+        "build:\n  stage: test\n  script: echo\n",
+    ),
+    (
+        "HL101",
+        "build:\n  script: echo\n  when: sometimes\n",
+        [(3, 9)],
+        "build:\n  script: echo\n  when: manual\n",
+    ),
+    (
+        "HL101",
+        "build:\n  script: echo\n  retry: {max: 9}\n",
+        [(3, 16)],
+        "build:\n  script: echo\n  retry: {max: 2}\n",
+    ),
     (
         "HL102",
         "spec:\n  inputs:\n    x:\n      type: strnig\n---\njob:\n  script: echo\n",
@@ -38,7 +55,12 @@ CASES = [
         [(1, 1)],
         "spec:\n  inputs: {}\n---\njob:\n  script: [echo]\n",
     ),
-    ("HL301", "job:\n  extends: .nope\n  script: [x]\n", [(2, 12)], ".nope: {}\njob:\n  extends: .nope\n  script: [x]\n"),
+    (
+        "HL301",
+        "job:\n  extends: .nope\n  script: [x]\n",
+        [(2, 12)],
+        ".nope: {}\njob:\n  extends: .nope\n  script: [x]\n",
+    ),
     (
         "HL302",
         "job:\n  script:\n    - !reference [.nope, script]\n",
@@ -51,8 +73,18 @@ CASES = [
         [(5, 7)],
         ".base:\n  after_script: [a]\njob:\n  script:\n    - !reference [.base, after_script]\n",
     ),
-    ("HL303", "job:\n  script: [a]\n  script: [b]\n", [(3, 3)], "job:\n  script: [a]\n  stage: test\n"),
-    ("HL304", "include:\n  - local: missing.yml\njob:\n  script: [x]\n", [(2, 12)], "job:\n  script: [x]\n"),
+    (
+        "HL303",
+        "job:\n  script: [a]\n  script: [b]\n",
+        [(3, 3)],
+        "job:\n  script: [a]\n  stage: test\n",
+    ),
+    (
+        "HL304",
+        "include:\n  - local: missing.yml\njob:\n  script: [x]\n",
+        [(2, 12)],
+        "job:\n  script: [x]\n",
+    ),
     (
         "HL305",
         "a:\n  extends: b\n  script: [x]\nb:\n  extends: a\n  script: [x]\n",
@@ -69,7 +101,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("code", "bad", "where", "good"), CASES)
-def test_code_fails_and_passes(tmp_path: Path, code: str, bad: str, where: list[tuple[int, int]], good: str) -> None:
+def test_code_fails_and_passes(
+    tmp_path: Path, code: str, bad: str, where: list[tuple[int, int]], good: str
+) -> None:
     found = lint_text(tmp_path, bad)
     assert found == [(code, line, col) for line, col in where]
     assert lint_text(tmp_path, good) == []
@@ -83,7 +117,11 @@ def test_every_hl_code_has_a_case_or_an_input_test() -> None:
 
 
 def test_yamllint_findings_and_our_ci_config(tmp_path: Path) -> None:
-    text = "job:\n  script: [x]  \n  allow_failure: yes\n  variables:\n    A: " + "word " * 34 + "end\n"
+    text = (
+        "job:\n  script: [x]  \n  allow_failure: yes\n  variables:\n    A: "
+        + "word " * 34
+        + "end\n"
+    )
     found = lint_text(tmp_path, text, LintOptions())
     assert found == [("YL022", 2, 14), ("YL023", 3, 18), ("YL017", 5, 161)]
     assert YAMLLINT_RULES["trailing-spaces"] == "YL022"
@@ -107,8 +145,15 @@ def test_repository_yamllint_config_is_honoured(tmp_path: Path) -> None:
 
 def test_select_and_ignore_by_prefix(tmp_path: Path) -> None:
     text = "job:\n  extends: .nope\n  script: [x]  \n  script: [y]\n"
-    assert lint_text(tmp_path, text, LintOptions()) == [("HL301", 2, 12), ("YL022", 3, 14), ("HL303", 4, 3)]
-    assert lint_text(tmp_path, text, LintOptions(select=("HL3",))) == [("HL301", 2, 12), ("HL303", 4, 3)]
+    assert lint_text(tmp_path, text, LintOptions()) == [
+        ("HL301", 2, 12),
+        ("YL022", 3, 14),
+        ("HL303", 4, 3),
+    ]
+    assert lint_text(tmp_path, text, LintOptions(select=("HL3",))) == [
+        ("HL301", 2, 12),
+        ("HL303", 4, 3),
+    ]
     assert lint_text(tmp_path, text, LintOptions(select=("YL",))) == [("YL022", 3, 14)]
     assert lint_text(tmp_path, text, LintOptions(ignore=("HL301", "YL"))) == [("HL303", 4, 3)]
 
@@ -123,14 +168,18 @@ def test_extends_across_local_includes_and_wildcards(tmp_path: Path) -> None:
     ci = tmp_path / "ci"
     ci.mkdir()
     (ci / "base.yml").write_text(".base:\n  script: [a]\n", encoding="utf-8")
-    (ci / "more.yml").write_text(".more:\n  extends: .base\n  after_script: [b]\n", encoding="utf-8")
+    (ci / "more.yml").write_text(
+        ".more:\n  extends: .base\n  after_script: [b]\n", encoding="utf-8"
+    )
     text = (
         "include:\n  - local: /ci/*.yml\njob:\n  extends: .more\n"
         "  before_script:\n    - !reference [.more, script]\n"
     )
     assert lint_text(tmp_path, text) == []
     # A typo in the included file is reported there, in its own lines.
-    (ci / "more.yml").write_text(".more:\n  extends: .bsae\n  after_script: [b]\n", encoding="utf-8")
+    (ci / "more.yml").write_text(
+        ".more:\n  extends: .bsae\n  after_script: [b]\n", encoding="utf-8"
+    )
     found = lint_paths([tmp_path / ".gitlab-ci.yml"], NO_STYLE).findings
     assert [(Path(f.path).name, f.code, f.line) for f in found] == [("more.yml", "HL301", 2)]
 

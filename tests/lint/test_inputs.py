@@ -101,5 +101,7 @@ def test_unknown_hepci_template(tmp_path: Path) -> None:
     assert [(f.code, f.line, f.column) for f in found] == [("HL206", 2, 14)]
     assert "image-build" in found[0].message
     # Another project's templates are not ours to check.
-    other = LintOptions(ignore=("YL",), templates_dir=write_shipped(tmp_path / "o"), templates_project="x/y")
+    other = LintOptions(
+        ignore=("YL",), templates_dir=write_shipped(tmp_path / "o"), templates_project="x/y"
+    )
     assert lint_paths([ci], other).findings == []

@@ -227,3 +227,26 @@ def expected_names(repo: object) -> list[str]:
     from hepci.gitlab.candidates import CANDIDATE_FILES
 
     return [p for p in CANDIDATE_FILES if repo.read(p) is not None]  # type: ignore[attr-defined]
+
+
+def test_projects_by_full_paths_and_gitlab_complexity_take_many_projects_per_request(
+    gitlab_double: GitLabDouble, gitlab_world: World
+) -> None:
+    from remote.double_ext import gitlab_graphql
+
+    settings = make_settings(gitlab_double, gitlab_world.tokens.reader, batch_size=25)
+    aliases = remote_snapshots("gitlab:hep", settings)
+    alias_requests = gitlab_double.stats.counts()[GRAPHQL]
+    gitlab_double.stats.reset()
+    with gitlab_graphql():
+        connection = remote_snapshots("gitlab:hep", settings)
+    counts = gitlab_double.stats.counts()
+    assert not connection.failed
+    assert {r.full_path: r.result.files for r in connection.results} == {
+        r.full_path: r.result.files for r in aliases.results
+    }
+    # introspection + calibration + growing batches (3, 10, 25 ...) + includes
+    audited = len(connection.results)
+    assert counts[GRAPHQL] < alias_requests
+    assert counts[GRAPHQL] <= 3 + math.ceil(audited / 10) + 3
+    assert connection.stats.batch_size == 25

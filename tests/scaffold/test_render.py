@@ -10,7 +10,18 @@ from pathlib import Path
 import pytest
 import tomllib
 import yaml
-from scaffold.support import ALL_CASES, ALL_IDS, combo_id, reana_client, run, tool
+from scaffold.support import (
+    ALL_CASES,
+    ALL_IDS,
+    combo_id,
+    hadolint,
+    hepci_commands,
+    reana_client,
+    run,
+    tool,
+)
+
+from hepci.cli import main
 
 pytestmark = pytest.mark.parametrize(("flavour", "workflow", "extra"), ALL_CASES, ids=ALL_IDS)
 
@@ -124,7 +135,7 @@ def test_included_inputs_exist_in_our_templates(rendered, repo_root, flavour, wo
 
 def test_dockerfile_passes_hadolint_and_runs_as_group_zero(rendered, flavour, workflow, extra):
     repo = rendered[combo_id(flavour, workflow, extra)]
-    result = run([tool("hadolint"), "Dockerfile"], cwd=repo)
+    result = run([hadolint(), "Dockerfile"], cwd=repo)
     assert result.returncode == 0, result.stdout + result.stderr
     text = (repo / "Dockerfile").read_text(encoding="utf-8")
     base = re.search(r"^FROM (\S+)", text, re.M).group(1)
@@ -196,8 +207,6 @@ def test_reana_yaml_passes_reana_client_validate(rendered, flavour, workflow, ex
         assert not (repo / "reana.yaml").exists()
         return
     client = reana_client()
-    if client is None:
-        pytest.skip("reana-client is not installed (make test puts it in .venv-reana)")
     result = run([client, "validate"], cwd=repo, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Valid REANA specification file" in result.stdout
@@ -216,3 +225,25 @@ def test_cruft_record_matches_answers(rendered, flavour, workflow, extra):
     assert context["_template"] == record["template"] == "https://gitlab.cern.ch/hepci/hepci.git"
     assert record["directory"] == "cookiecutter-analysis"
     assert not any(str(v).startswith("/") for v in context.values())
+
+
+def test_hepci_lint_finds_nothing(rendered, capsys, flavour, workflow, extra):
+    if "lint" not in hepci_commands():
+        pytest.skip("hepci lint is not available yet")
+    repo = rendered[combo_id(flavour, workflow, extra)]
+    code = main(["lint", str(repo)])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+
+
+def test_hepci_audit_has_no_error_or_warning(rendered, capsys, flavour, workflow, extra):
+    if "audit" not in hepci_commands():
+        pytest.skip("hepci audit is not available yet")
+    repo = rendered[combo_id(flavour, workflow, extra)]
+    code = main(["audit", "--fail-on", "warning", "-f", "json", str(repo)])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    report = json.loads(out)
+    assert report["summary"]["audited"] == 1
+    assert report["summary"]["failed_rules"]["error"] == 0
+    assert report["summary"]["failed_rules"]["warning"] == 0

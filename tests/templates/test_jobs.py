@@ -171,6 +171,7 @@ LINT_CI = """\
 include:
   - local: /ci-templates/lint.yml
 """
+YAMLLINT_CONFIG = "extends: default\nignore: |\n  ci-templates/\n  .gitlab-ci-local/\n"
 
 GOOD_DOCKERFILE = "FROM python:3.12.7-slim\nWORKDIR /analysis\nCOPY . .\n"
 BAD_DOCKERFILE = "FROM python:latest\nRUN cd /tmp && apt-get update && apt-get install -y curl\n"
@@ -179,7 +180,11 @@ BAD_DOCKERFILE = "FROM python:latest\nRUN cd /tmp && apt-get update && apt-get i
 def _lint_project(
     tmp_path: Path, files: dict[str, str], venv_bin: Path, hadolint_bin: Path
 ) -> Project:
-    project = Project.create(tmp_path / "lintme", {".gitlab-ci.yml": LINT_CI, **files}, ("lint",))
+    project = Project.create(
+        tmp_path / "lintme",
+        {".gitlab-ci.yml": "---\n" + LINT_CI, ".yamllint": YAMLLINT_CONFIG, **files},
+        ("lint",),
+    )
     project.variables = {"PATH": path_with(venv_bin, hadolint_bin)}
     return project
 

@@ -20,7 +20,7 @@ CODE = {
     "snakemake": "on_success",
     "reana-validate": "on_success",
 }
-LINT = {n: "on_success" for n in ("lint-yaml", "lint-dockerfile", "lint-hepci", "lint-audit")}
+LINT = dict.fromkeys(("lint-yaml", "lint-dockerfile", "lint-hepci", "lint-audit"), "on_success")
 RETAG = {"image-retag": "on_success", "image-retag-unpacked": "on_success"}
 
 # context, what the last commit changes, expected {job: when}

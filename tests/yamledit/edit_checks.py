@@ -30,22 +30,28 @@ from hepci.core.yamledit import (
 )
 
 
-def changed_lines(old: str, new: str) -> tuple[set[int], int]:
+def changed_lines(old: str, new: str, *, suffix_first: bool = False) -> tuple[set[int], int]:
     """(0-based original lines that were replaced or deleted, number of inserted lines).
 
     The common prefix and suffix are trimmed first, so repeated identical lines elsewhere in
-    the file cannot make difflib attribute a change to the wrong place.
+    the file cannot make difflib attribute a change to the wrong place. Next to identical
+    lines a change is ambiguous; ``suffix_first`` trims the suffix greedily instead.
     """
     a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
     for lines in (a, b):  # a missing final line break is not a change of that line
         if lines and not lines[-1].endswith("\n"):
             lines[-1] += "\r\n" if "\r\n" in old else "\n"
-    head = 0
-    while head < min(len(a), len(b)) and a[head] == b[head]:
-        head += 1
-    tail = 0
-    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
-        tail += 1
+    head = tail = 0
+    if suffix_first:
+        while tail < min(len(a), len(b)) and a[-1 - tail] == b[-1 - tail]:
+            tail += 1
+        while head < min(len(a), len(b)) - tail and a[head] == b[head]:
+            head += 1
+    else:
+        while head < min(len(a), len(b)) and a[head] == b[head]:
+            head += 1
+        while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+            tail += 1
     changed: set[int] = set()
     inserted = 0
     matcher = difflib.SequenceMatcher(None, a[head : len(a) - tail], b[head : len(b) - tail])
@@ -55,6 +61,11 @@ def changed_lines(old: str, new: str) -> tuple[set[int], int]:
         if tag in ("replace", "insert"):
             inserted += j2 - j1
     return changed, inserted
+
+
+def only_lines_changed(old: str, new: str, targets: set[int] | frozenset[int]) -> bool:
+    """Whether some reading of the line diff changes only ``targets`` of the original."""
+    return any(changed_lines(old, new, suffix_first=first)[0] <= targets for first in (False, True))
 
 
 def span(node: Node, text: str) -> set[int]:
@@ -104,14 +115,18 @@ def generate(file: YamlFile, doc: YamlDocument) -> Iterator[Planned]:
     text = file.text
     for key, job in _pick(_jobs(root)):
         name = key.value
-        yield Planned(RenameKey((name,), f"{name}-renamed"), frozenset(span(key, text)), False, "rename")
+        yield Planned(
+            RenameKey((name,), f"{name}-renamed"), frozenset(span(key, text)), False, "rename"
+        )
         yield Planned(
             InsertKey((name,), "hepci_added", {"when": "manual", "list": ["a b", "x: y"]}),
             frozenset(),
             not job.flow,
             "insert-key",
         )
-        scalars = [(k, v) for k, v in job.items if isinstance(v, ScalarNode) and isinstance(k, ScalarNode)]
+        scalars = [
+            (k, v) for k, v in job.items if isinstance(v, ScalarNode) and isinstance(k, ScalarNode)
+        ]
         for k, v in _pick(scalars)[:2]:
             yield Planned(
                 SetScalar((name, k.value), "edited value: 1"),
@@ -185,7 +200,9 @@ def generate_header(file: YamlFile) -> Iterator[Planned]:
         return
     text = file.text
     yield Planned(
-        InsertKey(("spec", "inputs"), "hepci_input", {"default": "", "description": "added"}, document=0),
+        InsertKey(
+            ("spec", "inputs"), "hepci_input", {"default": "", "description": "added"}, document=0
+        ),
         frozenset(span(inputs, text) if inputs.flow else set()),
         not inputs.flow,
         "insert-key",

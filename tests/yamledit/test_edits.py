@@ -107,7 +107,7 @@ def test_insert_key_block_matches_indentation_and_position() -> None:
     out = edit(CI, InsertKey(("job",), "rules", [{"if": "$CI_COMMIT_TAG", "when": "never"}]))
     # `job` has both an indented (script) and an indentless (tags) sequence: a tie, the first wins
     assert out == CI.replace(
-        "  - linux\n", '  - linux\n  rules:\n    - if: $CI_COMMIT_TAG\n      when: never\n'
+        "  - linux\n", "  - linux\n  rules:\n    - if: $CI_COMMIT_TAG\n      when: never\n"
     )
 
 
@@ -179,7 +179,9 @@ def test_replace_value_with_block_and_flow_data() -> None:
     out = edit(CI, ReplaceValue(("job", "image"), {"name": "alpine", "entrypoint": [""]}))
     assert "  image:\n    name: alpine\n    entrypoint:\n" in out
     out = edit(CI, ReplaceValue(("job", "script"), Reference((".setup", "script"))))
-    assert "  script: !reference [.setup, script]\n  tags:" in out  # with the removed lines' comment
+    assert (
+        "  script: !reference [.setup, script]\n  tags:" in out
+    )  # with the removed lines' comment
     assert parse_text(out).body.data["job"]["script"] == Reference((".setup", "script"))  # type: ignore[union-attr]
 
 

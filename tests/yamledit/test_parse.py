@@ -52,7 +52,11 @@ def test_positions_of_keys_and_values() -> None:
     assert (job_key.start.line, job_key.start.column, slice_of(CI, job_key)) == (2, 0, "job")
     image = doc.find(("job", "image"))
     assert isinstance(image, ScalarNode)
-    assert (slice_of(CI, image), image.style, image.value) == ("'python:3.12'", "single", "python:3.12")
+    assert (slice_of(CI, image), image.style, image.value) == (
+        "'python:3.12'",
+        "single",
+        "python:3.12",
+    )
     assert (image.start.lineno, image.start.colno) == (4, 10)
     make = doc.find(("job", "script", 0))
     assert isinstance(make, ScalarNode) and slice_of(CI, make) == "make"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -93,7 +93,10 @@ class AuditConfig:
 
 
 def _line_of(text: str, key: str) -> int | None:
-    match = re.search(rf"(?m)^\s*[\"']?{re.escape(key)}[\"']?\s*=", text)
+    """The line of ``key = ...``, looking after the ``[tool.hepci`` header when there is one."""
+    start = max(text.find("[tool.hepci"), 0)
+    pattern = rf"(?m)^[ \t]*[\"']?{re.escape(key)}[\"']?[ \t]*="
+    match = re.compile(pattern).search(text, start) or re.search(pattern, text)
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
@@ -107,10 +110,11 @@ def _parse_toml(text: str, path: str) -> dict[str, Any]:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        raise ConfigError(
-            f"invalid TOML: {message}", path=path, line=int(match.group(1)) if match else None
-        ) from None
+        line = int(match.group(1)) if match else None
+        if line is None and "end of document" in str(exc):
+            line = max(len(text.splitlines()), 1)
+        message = re.sub(r"\s*\((at line \d+, column \d+|at end of document)\)", "", str(exc))
+        raise ConfigError(f"invalid TOML: {message}", path=path, line=line) from None
     return data
 
 
@@ -122,10 +126,25 @@ def _string_list(value: Any) -> list[str] | None:
     return None
 
 
+def unknown_prefixes(prefixes: Iterable[str]) -> list[str]:
+    """The prefixes that match no audit rule (typos, or another tool's codes)."""
+    from hepci.audit.rule import all_rules
+
+    ids = list(all_rules())
+    return [p for p in prefixes if not any(rule_id.startswith(p) for rule_id in ids)]
+
+
+def _known(prefixes: Iterable[str]) -> None:
+    unknown = unknown_prefixes(prefixes)
+    if unknown:
+        raise ValueError(f"no audit rule matches {unknown[0]!r}")
+
+
 def _check_select(value: Any) -> Any:
     items = _string_list(value)
     if items is None:
         raise ValueError("expected a list of rule ID prefixes")
+    _known(items)
     return items
 
 
@@ -133,16 +152,19 @@ def _check_ignore(value: Any) -> Any:
     if isinstance(value, dict):
         if not all(isinstance(v, str) for v in value.values()):
             raise ValueError('expected {"RULE" = "reason"} with string reasons')
+        _known(value)
         return dict(value)
     items = _string_list(value)
     if items is None:
         raise ValueError("expected a list of rule ID prefixes or a table of reasons")
+    _known(items)
     return dict.fromkeys(items)
 
 
 def _check_severity(value: Any) -> Any:
     if not isinstance(value, dict) or not all(v in SEVERITIES for v in value.values()):
         raise ValueError('expected {"RULE" = "error" | "warning" | "info"}')
+    _known(value)
     return dict(value)
 
 

@@ -111,6 +111,7 @@ def parse_dockerfile(text: str, path: str = "Dockerfile") -> Dockerfile:
             written = words[0]
             stage = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
             image, unresolved = substitute(written, global_args)
+            unresolved = unresolved or "{{" in written or "{%" in written  # a template
             result.froms.append(
                 FromLine(image, written, line, stage, unresolved, image.lower() in stages)
             )

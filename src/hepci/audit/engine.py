@@ -9,10 +9,11 @@ from __future__ import annotations
 import graphlib
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 
 from hepci.audit.config import AuditConfig, repo_config
 from hepci.audit.context import AuditContext
-from hepci.audit.model import RepoReport, RuleResult
+from hepci.audit.model import Finding, RepoReport, RuleResult, Status
 from hepci.audit.rule import Rule, Skip, all_rules
 from hepci.core.repo import Repo
 
@@ -24,41 +25,39 @@ def _order(rules: Mapping[str, type[Rule]]) -> list[str]:
     return list(sorter.static_order())
 
 
+def _result(
+    cls: type[Rule], ctx: AuditContext, status: Status, findings: list[Finding] | None = None,
+    reason: str | None = None,
+) -> RuleResult:  # fmt: skip
+    return RuleResult(
+        id=cls.id(),
+        family=cls.family,
+        title=cls.title(),
+        severity=ctx.config.severity_of(cls.id(), cls.severity),
+        status=status,
+        url=cls.url(),
+        findings=tuple(findings or ()),
+        skip_reason=reason,
+        fix=cls.fix,
+    )
+
+
 def _run_one(cls: type[Rule], ctx: AuditContext, outcomes: Mapping[str, RuleResult]) -> RuleResult:
-    rule_id = cls.id()
-    severity = ctx.config.severity_of(rule_id, cls.severity)
-    base = {
-        "id": rule_id,
-        "family": cls.family,
-        "title": cls.title(),
-        "severity": severity,
-        "url": cls.url(),
-        "fix": cls.fix,
-    }
     unmet = [r for r in sorted(cls.requires) if r in outcomes and outcomes[r].status != "pass"]
     if unmet:
         req = outcomes[unmet[0]]
-        why = (
-            "failed"
-            if req.status == "fail"
-            else "was skipped"
-            if req.status == "skip"
-            else "errored"
-        )
-        reason = f"requires {req.id} ({req.title}), which {why}"
-        return RuleResult(status="skip", skip_reason=reason, **base)  # type: ignore[arg-type]
+        why = {"fail": "failed", "skip": "was skipped"}.get(req.status, "errored")
+        return _result(cls, ctx, "skip", reason=f"requires {req.id} ({req.title}), which {why}")
     if cls.needs_listing and ctx.listing is None:
-        reason = "the source cannot list its files cheaply"
-        return RuleResult(status="skip", skip_reason=reason, **base)  # type: ignore[arg-type]
+        return _result(cls, ctx, "skip", reason="the source cannot list its files cheaply")
     try:
         findings = cls().check(ctx)
     except Skip as skip:
-        return RuleResult(status="skip", skip_reason=skip.reason, **base)  # type: ignore[arg-type]
+        return _result(cls, ctx, "skip", reason=skip.reason)
     except Exception as exc:  # a bug in a rule must not stop the audit
-        message = f"internal error in {rule_id}: {type(exc).__name__}: {exc}"
-        return RuleResult(status="error", skip_reason=message, **base)  # type: ignore[arg-type]
-    status = "fail" if findings else "pass"
-    return RuleResult(status=status, findings=tuple(findings), **base)  # type: ignore[arg-type]
+        message = f"internal error in {cls.id()}: {type(exc).__name__}: {exc}"
+        return _result(cls, ctx, "error", reason=message)
+    return _result(cls, ctx, "fail" if findings else "pass", findings)
 
 
 def audit_repo(
@@ -87,16 +86,8 @@ def audit_repo(
         if ignored:
             if reason is None:
                 continue
-            result = RuleResult(
-                id=result.id,
-                family=result.family,
-                title=result.title,
-                severity=result.severity,
-                status="skip",
-                url=result.url,
-                skip_reason=f"ignored: {reason}",
-                fix=result.fix,
-            )
+            result = replace(result, status="skip", findings=(), skip_reason=f"ignored: {reason}")
         results.append(result)
     web_url = repo.meta.web_url if repo.meta else None
-    return RepoReport(repo.name, tuple(results), web_url, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return RepoReport(repo.name, tuple(results), web_url, seconds, config.fail_on)

@@ -85,6 +85,7 @@ class RepoReport:
     results: tuple[RuleResult, ...]
     web_url: str | None = None
     seconds: float = 0.0
+    fail_on: str = "warning"  # this repository's effective threshold (its config)
 
     def failed(self) -> list[RuleResult]:
         return [r for r in self.results if r.status == "fail"]
@@ -161,15 +162,15 @@ class AuditRun:
                 counts[result.severity] += 1
         return counts
 
-    def exit_code(self, fail_on: str = "warning") -> int:
+    def exit_code(self, fail_on: str | None = None) -> int:
         """4 when a rule crashed, 3 when a target could not be audited, 1 on failures at or
-        above ``fail_on``, else 0."""
+        above ``fail_on`` (default: each report's own threshold), else 0."""
         if any(report.errors() for report in self.reports):
             return 4
         if self.failures:
             return 3
-        threshold = SEVERITY_RANK[fail_on]
         for report in self.reports:
+            threshold = SEVERITY_RANK[fail_on or report.fail_on]
             if any(SEVERITY_RANK[r.severity] >= threshold for r in report.failed()):
                 return 1
         return 0

@@ -9,9 +9,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from hepci.audit.config import AuditConfig
+from hepci.audit.context import DOCKERFILE_NAMES, REANA_NAMES, SNAKEFILE_NAMES
 from hepci.audit.model import AuditRun, SkippedTarget, TargetFailure
 from hepci.audit.progress import Progress
 from hepci.errors import ExitCode, HepciError
+
+EXTRA_CANDIDATES = (
+    *DOCKERFILE_NAMES,
+    *REANA_NAMES,
+    *SNAKEFILE_NAMES,
+    "README.txt",
+    "LICENCE",
+    "LICENSE.rst",
+)
+"""Files the rules look for by name that the adapter does not fetch by default."""
 
 
 class ProgressAdapter:
@@ -63,9 +74,11 @@ def audit_remote_targets(
 ) -> AuditRun:
     """Audit every project behind each target; failures are recorded, never raised."""
     from hepci.audit.engine import audit_repo
+    from hepci.gitlab.candidates import register_candidates
     from hepci.gitlab.settings import resolve_settings
     from hepci.gitlab.sources import audit_remote
 
+    register_candidates(*EXTRA_CANDIDATES)
     settings = resolve_settings(**_settings_options(options or {}))
     run = AuditRun()
     for target in targets:

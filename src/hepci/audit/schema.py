@@ -29,15 +29,23 @@ def cache_dir() -> Path:
 
 
 def _schema_identity() -> str:
+    """Which schema file and which validation code: a change to either invalidates the cache."""
     from importlib.util import find_spec
+
+    code = Path(__file__).resolve().parent.parent / "lint" / "schema.py"
+    try:
+        code_stat = code.stat()
+        code_id = f"{code_stat.st_size}:{code_stat.st_mtime_ns}"
+    except OSError:
+        code_id = "?"
 
     spec = find_spec("check_jsonschema")
     for location in list(spec.submodule_search_locations or []) if spec else []:
         candidate = Path(location) / "builtin_schemas" / "vendor" / "gitlab-ci.json"
         if candidate.is_file():
             stat = candidate.stat()
-            return f"{stat.st_size}:{stat.st_mtime_ns}"
-    return "none"
+            return f"{stat.st_size}:{stat.st_mtime_ns}:{code_id}"
+    return f"none:{code_id}"
 
 
 def _validate(loaded: LoadedFile) -> list[Problem]:

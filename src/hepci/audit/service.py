@@ -67,10 +67,18 @@ def build_config(options: AuditOptions) -> AuditConfig:
         config = load_config_file(options.config_file, config)
     from dataclasses import replace
 
+    from hepci.audit.config import unknown_prefixes
+
+    select = [p.upper() for p in _split(options.select or [])]
+    ignore = [p.upper() for p in _split(options.ignore)]
+    for flag, values in (("--select", select), ("--ignore", ignore)):
+        unknown = unknown_prefixes(values)
+        if unknown:
+            raise UsageError(f"{flag} {unknown[0]}: no audit rule matches (see --list-rules)")
     if options.select is not None:
-        config = replace(config, cli_select=tuple(p.upper() for p in _split(options.select)))
-    if options.ignore:
-        config = replace(config, cli_ignore=tuple(p.upper() for p in _split(options.ignore)))
+        config = replace(config, cli_select=tuple(select))
+    if ignore:
+        config = replace(config, cli_ignore=tuple(ignore))
     if options.fail_on is not None:
         if options.fail_on not in FAIL_ON:
             raise UsageError(f"--fail-on must be one of {', '.join(FAIL_ON)}")
@@ -106,13 +114,13 @@ def run_audit(options: AuditOptions) -> int:
         run.reports.extend(other.reports)
         run.failures.extend(other.failures)
         run.skipped.extend(other.skipped)
-    fail_on = config.fail_on
+    fail_on = options.fail_on  # None: each repository's own (config) threshold
     write_reports(run, outputs, fail_on, verbose=options.verbose)
     return run.exit_code(fail_on)
 
 
 def write_reports(
-    run: AuditRun, outputs: list[OutputSpec], fail_on: str, *, verbose: bool = False
+    run: AuditRun, outputs: list[OutputSpec], fail_on: str | None, *, verbose: bool = False
 ) -> None:
     from hepci.audit.reports import render
 

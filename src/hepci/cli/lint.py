@@ -21,9 +21,11 @@ def _prefixes(values: list[str] | None) -> tuple[str, ...]:
 
 
 def lint(
+    *,
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
+            metavar="PATH",
             help="Files or directories (a directory means its .gitlab-ci.yml and ci-templates/*.yml). Default: the current directory.",
             show_default=False,
         ),
@@ -43,9 +45,18 @@ def lint(
     templates_project: Annotated[
         str, typer.Option(help="GitLab project path of the hepci templates.")
     ] = "hepci/hepci",
+    list_codes: Annotated[
+        bool, typer.Option("--list-codes", help="List the finding codes and exit.")
+    ] = False,
 ) -> int:
     """Validate GitLab CI files, their local includes and templates (exit 1 on findings)."""
     from hepci.lint import LintOptions, lint_paths, render
+
+    if list_codes:
+        from hepci.lint.codes import code_table
+
+        typer.echo("\n".join(code_table()))
+        return 0
 
     options = LintOptions(
         select=_prefixes(select),

@@ -39,6 +39,12 @@ def upgrade(  # noqa: PLR0917 - one parameter per CLI option
     token: str = typer.Option(
         None, "--token", help="GitLab token (or GITLAB_TOKEN).", show_default=False
     ),
+    scaffold: bool = typer.Option(
+        False, "--scaffold", help="Update a `hepci new` repository to a newer template."
+    ),
+    template_repo: str = typer.Option(
+        None, "--template-repo", help="--scaffold: git repository of the template (tags)."
+    ),
     list_codemods: bool = typer.Option(False, "--list", help="List the codemods and exit."),
 ) -> int:
     """Upgrade CI files: template versions, deprecated GitLab CI, legacy image builds.
@@ -72,6 +78,8 @@ def upgrade(  # noqa: PLR0917 - one parameter per CLI option
             gitlab_url=gitlab_url,
             token=token,
             quiet=_state.STATE.verbosity < 0,
+            scaffold=scaffold,
+            template_repo=template_repo,
         )
     )
     raise typer.Exit(code)

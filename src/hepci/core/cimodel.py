@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from hepci.core.interpolation import header_defaults, input_names, interpolate
 from hepci.core.yamledit import (
+    AliasNode,
     MappingNode,
     Node,
     ScalarNode,
@@ -26,6 +27,7 @@ from hepci.core.yamledit import (
     resolve_alias,
     to_data,
 )
+from hepci.errors import InputFileError
 
 IncludeKind = Literal["local", "project", "remote", "template", "component", "artifact", "unknown"]
 
@@ -226,6 +228,8 @@ def ci_config(file: YamlFile) -> CiConfig:
 
 
 def config_from_document(document: YamlDocument | None, path: str) -> CiConfig:
+    if document is not None:
+        check_expansion(document)
     data = document.data if document is not None else None
     root = document.mapping() if document is not None else None
     plain: dict[str, Any] = data if isinstance(data, dict) else {}
@@ -248,6 +252,35 @@ def config_from_document(document: YamlDocument | None, path: str) -> CiConfig:
         extends_uses=_extends_uses(jobs),
         references=list(_references(root)),
     )
+
+
+def expanded_size(node: Node | None, memo: dict[int, int] | None = None) -> int:
+    """How many nodes ``node`` becomes once aliases are expanded (memoized: O(nodes))."""
+    if node is None:
+        return 0
+    memo = {} if memo is None else memo
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    if isinstance(node, AliasNode):
+        size = 1 + expanded_size(node.target, memo)
+    elif isinstance(node, SequenceNode):
+        size = 1 + sum(expanded_size(item, memo) for item in node.items)
+    elif isinstance(node, MappingNode):
+        size = 1 + sum(expanded_size(k, memo) + expanded_size(v, memo) for k, v in node.items)
+    else:
+        size = 1
+    memo[id(node)] = size
+    return size
+
+
+def check_expansion(document: YamlDocument) -> None:
+    """Refuse a YAML bomb before expanding it (:attr:`YamlDocument.data` would, slowly)."""
+    if expanded_size(document.root) > document.limits.max_expanded_nodes:
+        line = document.root.start.lineno if document.root is not None else None
+        raise InputFileError(
+            "alias expansion too large (a YAML bomb?)", path=document.path, line=line
+        )
 
 
 def _extends_uses(jobs: Mapping[str, Job]) -> list[ExtendsUse]:
@@ -360,8 +393,10 @@ __all__ = [
     "IncludeKind",
     "Job",
     "ReferenceUse",
+    "check_expansion",
     "ci_config",
     "config_from_document",
+    "expanded_size",
     "header_defaults",
     "input_names",
     "interpolate",

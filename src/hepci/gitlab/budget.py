@@ -1,13 +1,15 @@
 """A request budget shared by every worker thread: a token bucket that follows GitLab's headers.
 
-Each HTTP request (retries included) takes one token first. Responses feed back: a 429 pauses
-every thread until ``Retry-After`` (or ``RateLimit-Reset``); a low ``RateLimit-Remaining``
-slows the bucket so the rest of the window is spread until the reset. python-gitlab's own 429
-handling stays as the backstop.
+Each HTTP request (retries included) takes one token first. The bucket runs at ``--rate``
+(unlimited by default, as self-managed GitLab is) and responses feed back: a 429 pauses every
+thread until ``Retry-After`` (else ``RateLimit-Reset``, else 1 s); a ``RateLimit-Remaining``
+below 10 % of ``RateLimit-Limit`` slows the bucket to spread what is left until the reset.
+python-gitlab's own 429 handling stays as the backstop.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import Counter
@@ -24,15 +26,15 @@ class RateBudget:
 
     def __init__(
         self,
-        rate: float,
+        rate: float | None,
         burst: int,
         *,
         max_wait: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.configured_rate = rate
-        self.rate = rate
+        self.configured_rate = math.inf if rate is None else rate  # None: only what GitLab says
+        self.rate = self.configured_rate
         self.burst = max(burst, 1)
         self.max_wait = max_wait
         self._clock, self._sleep = clock, sleep
@@ -50,7 +52,8 @@ class RateBudget:
         while True:
             with self._lock:
                 now = self._clock()
-                self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+                refill = (now - self._last) * self.rate if math.isfinite(self.rate) else self.burst
+                self._tokens = min(self.burst, self._tokens + refill)
                 self._last = now
                 if now >= self._paused_until and self._tokens >= 1:
                     self._tokens -= 1
@@ -83,9 +86,11 @@ class RateBudget:
             remaining = _seconds(headers.get("RateLimit-Remaining"))
             if limit is None or remaining is None or limit <= 0:
                 return
-            if remaining < limit * LOW_REMAINING:
-                reset = _seconds(headers.get("RateLimit-Reset"))
-                window = max((reset - now_wall) if reset is not None else 60.0, 1.0)
+            reset = _seconds(headers.get("RateLimit-Reset"))
+            window = max((reset - now_wall) if reset is not None else 60.0, 1.0)
+            if remaining < 1:  # nothing left in this window: wait for the reset
+                self._paused_until = max(self._paused_until, self._clock() + window)
+            elif remaining < limit * LOW_REMAINING:
                 self.rate = max(min(self.configured_rate, remaining / window), MIN_RATE)
                 self._tokens = min(self._tokens, 1.0)
             else:

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 from hepci.gitlab.model import Details, FetchedFile, ProjectInfo, Snapshot
 
 CACHE_VERSION = 1
+SCHEMA_TTL = 86_400.0  # seconds a GraphQL capability probe is trusted
 ACTIVITY_GRACE = 3600.0  # seconds: GitLab's throttle on last_activity_at updates
 
 
@@ -96,11 +98,27 @@ class SnapshotCache:
                 for path, f in sorted(snapshot.files.items())
             },
         }
+        self._write(self._file(info.id), entry)
+
+    def load_schema(self) -> dict[str, bool] | None:
+        """Cached GraphQL capabilities of this instance, when younger than a day."""
+        try:
+            entry = json.loads((self.dir / "schema.json").read_text(encoding="utf-8"))
+            if time.time() - float(entry["fetched_at"]) > SCHEMA_TTL:
+                return None
+            return {str(k): bool(v) for k, v in entry["facts"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def store_schema(self, facts: dict[str, bool]) -> None:
+        self._write(self.dir / "schema.json", {"fetched_at": time.time(), "facts": facts})
+
+    def _write(self, target: Path, entry: dict[str, Any]) -> None:
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-", suffix=".json")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(entry, handle)
-            Path(tmp).replace(self._file(info.id))
+            Path(tmp).replace(target)
         except OSError:
             self.write_errors += 1

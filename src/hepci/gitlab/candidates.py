@@ -85,6 +85,8 @@ def local_includes(content: bytes, path: str = CI_FILE) -> list[str]:
     """
     from hepci.core.yamledit import parse_bytes
 
+    if b"include" not in content:  # most CI files: no need to parse
+        return []
     try:
         parsed = parse_bytes(content, path)
         body = parsed.body

@@ -9,7 +9,10 @@ are read with REST one by one; a project REST cannot read either is reported as 
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -54,7 +57,7 @@ class Collector:
 
     def __init__(
         self, pool: ClientPool, cache: SnapshotCache | None, *, details: bool = False
-    ) -> None:
+    ) -> None:  # details: read HEAD, protection and pipeline with REST when GraphQL cannot
         self.pool = pool
         self.cache = cache
         self.details = details
@@ -63,6 +66,23 @@ class Collector:
         self.fetcher = BlobFetcher(pool, max_batch=pool.settings.batch_size)
         self.executor = ThreadPoolExecutor(pool.settings.concurrency, thread_name_prefix="hepci")
         self.now = time.time()
+        self._discovery: Future[None] | None = None
+
+    def start_discovery(self) -> None:
+        """Learn the GraphQL schema's capabilities in the background (or from the cache)."""
+        if not self.pool.graphql_available:
+            return
+        known = self.cache.load_schema() if self.cache else None
+        if known is not None:
+            self.fetcher.apply_schema(known)
+            return
+
+        def probe() -> None:
+            self.fetcher.discover()
+            if self.cache is not None and self.fetcher.discovered:
+                self.cache.store_schema(self.fetcher.schema_facts())
+
+        self._discovery = self.executor.submit(probe)
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
@@ -80,6 +100,8 @@ class Collector:
         if not self.pool.graphql_available:
             self._rest_all(todo, out, sink)
             return out
+        if self._discovery is not None and todo:
+            self._discovery.result()
         first = BatchResult()
         partial: dict[str, Snapshot] = {}
         for result in self._batches(todo):
@@ -95,20 +117,41 @@ class Collector:
 
     # -- GraphQL rounds -----------------------------------------------------------------------
     def _batches(self, todo: list[ProjectInfo]) -> Iterator[BatchResult]:
+        """Results of round 1 as they arrive; workers size each batch as they take it."""
         items = [Item(info, self.paths) for info in todo]
-        if not items:
-            return
-        if not self.fetcher.calibrated:  # one project alone learns the complexity per path
-            yield self.fetcher.fetch(items[:1], self.paths)
-            items = items[1:]
-        rest = items
-        size = self.fetcher.size_for(len(self.paths))
-        futures = [
-            self.executor.submit(self.fetcher.fetch, rest[i : i + size], self.paths)
-            for i in range(0, len(rest), size)
-        ]
-        for future in as_completed(futures):
-            yield future.result()
+        if items and not self.fetcher.calibrated:  # a full batch learns the complexity
+            size = self.fetcher.max_batch
+            probe = self.fetcher.fetch(items[:size], self.paths, split=False)
+            items = probe.retry + items[size:]
+            probe.retry = []
+            yield probe
+        pending = deque(items)
+        lock = threading.Lock()
+        results: queue.Queue[BatchResult | None] = queue.Queue()
+
+        def take() -> list[Item]:
+            with lock:
+                size = self.fetcher.size_for(len(self.paths))
+                return [pending.popleft() for _ in range(min(size, len(pending)))]
+
+        def worker() -> None:
+            try:
+                while chunk := take():
+                    results.put(self.fetcher.fetch(chunk, self.paths))
+            finally:
+                results.put(None)
+
+        workers = min(self.pool.settings.concurrency, len(pending))
+        futures = [self.executor.submit(worker) for _ in range(workers)]
+        finished = 0
+        while finished < workers:  # every worker ends with exactly one None
+            result = results.get()
+            if result is None:
+                finished += 1
+            else:
+                yield result
+        for future in futures:
+            future.result()  # a bug in a worker surfaces here
 
     def _take(
         self,
@@ -144,7 +187,7 @@ class Collector:
                     items.append(Item(snap.info, wanted))
             if not items:
                 break
-            size = self.fetcher.size_for(max(len(item.paths) for item in items))
+            size = self.fetcher.size_for(max(len(item.paths) for item in items), shared=False)
             futures = [
                 self.executor.submit(self.fetcher.fetch, items[i : i + size], None)
                 for i in range(0, len(items), size)

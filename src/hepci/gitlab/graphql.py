@@ -29,6 +29,13 @@ HEADROOM = 0.9  # fill batches to this fraction of the complexity limit
 SLOT_OVERHEAD = 2  # a project costs about as much as this many extra paths
 QC_COST = 3  # queryComplexity { score limit }
 
+MAX_FULL_PATHS = 50  # GitLab's limit on projects(fullPaths:)
+INTROSPECTION = (
+    '{ q: __type(name: "Query") { fields { name args { name } } }'
+    ' p: __type(name: "Project") { fields { name } }'
+    ' r: __type(name: "Repository") { fields { name } } }'
+)
+
 # optional per-project selections: name -> (field that marks it in errors, text builder)
 OPTIONAL = ("head", "pipeline", "protection")
 MARKERS = {
@@ -53,12 +60,14 @@ class BatchResult:
     details: dict[str, Details] = field(default_factory=dict)
     no_code: dict[str, str] = field(default_factory=dict)  # full_path -> reason
     failed: dict[str, str] = field(default_factory=dict)  # full_path -> reason (to REST)
+    retry: list[Item] = field(default_factory=list)  # too complex together: batch them again
 
     def merge(self, other: BatchResult) -> None:
         self.files.update(other.files)
         self.details.update(other.details)
         self.no_code.update(other.no_code)
         self.failed.update(other.failed)
+        self.retry.extend(other.retry)
 
 
 def _lit(value: str) -> str:
@@ -71,44 +80,58 @@ class BlobFetcher:
     def __init__(self, pool: ClientPool, *, max_batch: int, details: bool = True) -> None:
         self.pool = pool
         self.max_batch = max_batch
-        self._unit: float | None = None  # complexity per path slot, learned from the server
+        self._units: dict[bool, float] = {}  # complexity per path slot, by query shape (shared?)
         self._limit = 250
         self._lock = threading.Lock()
         self.enabled = set(OPTIONAL) if details else set()
+        self.connection = False  # Query.projects(fullPaths:) is available
+        self.discovered = False
 
     @property
     def calibrated(self) -> bool:
         with self._lock:
-            return self._unit is not None
+            return True in self._units
 
-    def size_for(self, paths: int) -> int:
-        """Projects per request when each asks for ``paths`` paths."""
+    def size_for(self, paths: int, shared: bool = True) -> int:
+        """Projects per request when each asks for ``paths`` paths (the same ones: ``shared``).
+
+        The learned cost per path is an upper bound for the next, bigger batch (complexity
+        grows at most linearly with the batch), so sizes only grow towards the limit.
+        """
         with self._lock:
-            if self._unit is None:
+            unit = self._units.get(shared)
+            if unit is None:
                 return self.max_batch
-            per_project = self._unit * (paths + SLOT_OVERHEAD)
+            per_project = unit * (paths + SLOT_OVERHEAD)
             size = int((self._limit * HEADROOM - QC_COST) // per_project)
         return max(1, min(self.max_batch, size))
 
-    def _learn(self, score: int, limit: int, items: Sequence[Item]) -> None:
+    def _learn(self, score: int, limit: int, items: Sequence[Item], shared: bool) -> None:
         slots = sum(len(item.paths) + SLOT_OVERHEAD for item in items)
         with self._lock:
-            self._unit = max((score - QC_COST) / max(slots, 1), 0.01)
+            self._units[shared] = max((score - QC_COST) / max(slots, 1), 0.01)
             self._limit = limit
 
     # -- query text ---------------------------------------------------------------------------
     def build(self, items: Sequence[Item], shared: list[str] | None) -> tuple[str, dict[str, Any]]:
         enabled = set(self.enabled)
         repo_extra = " tree { lastCommit { sha } }" if "head" in enabled else ""
+        rules = " branchRules(first: 20) { nodes { name } }" if "protection" in enabled else ""
+        if shared is not None and self.connection:
+            query = (
+                "query($paths: [String!]!, $full: [String!]) { queryComplexity { score limit }"
+                f" projects(fullPaths: $full, first: {len(items)}) {{ nodes {{ fullPath"
+                f" repository {{ blobs(paths: $paths) {{ nodes {{ path rawTextBlob }} }}{repo_extra} }}"
+                f"{rules} }} }} }}"
+            )
+            return query, {"paths": shared, "full": [item.info.full_path for item in items]}
         aliases = []
         for n, item in enumerate(items):
             paths = "$paths" if shared is not None else "[" + ",".join(map(_lit, item.paths)) + "]"
-            extra = ""
+            extra = rules
             branch = item.info.default_branch
             if "pipeline" in enabled and branch:
                 extra += f" pipelines(ref: {_lit(branch)}, first: 1) {{ nodes {{ status }} }}"
-            if "protection" in enabled:
-                extra += " branchRules(first: 20) { nodes { name } }"
             aliases.append(
                 f"p{n}: project(fullPath: {_lit(item.info.full_path)}) {{ repository {{"
                 f" blobs(paths: {paths}) {{ nodes {{ path rawTextBlob }} }}{repo_extra} }}{extra} }}"
@@ -117,9 +140,56 @@ class BlobFetcher:
         query = f"{head} {{ queryComplexity {{ score limit }} {' '.join(aliases)} }}"
         return query, ({"paths": shared} if shared is not None else {})
 
+    def discover(self) -> None:
+        """Learn from the schema which optional fields and ``projects(fullPaths:)`` exist.
+
+        One introspection request; when introspection is refused, unknown fields are dropped
+        as errors name them and aliased ``project(fullPath:)`` lookups are used.
+        """
+        try:
+            body = self.pool.graphql(INTROSPECTION)
+        except Exception:  # an optimisation only: the error-driven path still works
+            return
+        data = body.get("data") or {}
+        if not data or body.get("errors"):
+            return
+        fields = {
+            key: {f["name"]: f for f in ((data.get(key) or {}).get("fields") or [])}
+            for key in ("q", "p", "r")
+        }
+        projects = fields["q"].get("projects") or {}
+        self.apply_schema(
+            {
+                "connection": any(a.get("name") == "fullPaths" for a in projects.get("args") or []),
+                "head": "tree" in fields["r"],
+                "pipeline": "pipelines" in fields["p"],
+                "protection": "branchRules" in fields["p"],
+            }
+        )
+
+    def apply_schema(self, facts: dict[str, bool]) -> None:
+        """Use what :meth:`discover` (or a cached copy of it) found out."""
+        with self._lock:
+            self.connection = bool(facts.get("connection"))
+            self.enabled = {name for name in self.enabled if facts.get(name)}
+            if self.connection:
+                self.max_batch = min(self.max_batch, MAX_FULL_PATHS)
+            self.discovered = True
+
+    def schema_facts(self) -> dict[str, bool]:
+        with self._lock:
+            facts = {name: name in self.enabled for name in OPTIONAL}
+            return {**facts, "connection": self.connection}
+
     # -- running ------------------------------------------------------------------------------
-    def fetch(self, items: Sequence[Item], shared: list[str] | None = None) -> BatchResult:
-        """Read ``items`` in one request, splitting it when the server finds it too complex."""
+    def fetch(
+        self, items: Sequence[Item], shared: list[str] | None = None, *, split: bool = True
+    ) -> BatchResult:
+        """Read ``items`` in one request, splitting it when the server finds it too complex.
+
+        With ``split=False`` a batch that is too complex comes back in ``retry`` (the caller
+        re-batches it with the size just learned, in parallel).
+        """
         result = BatchResult()
         if not items:
             return result
@@ -137,13 +207,17 @@ class BlobFetcher:
                 return self._fail_all(items, remote_error(exc, None, self.pool.settings).message)
             top = [e for e in body.get("errors") or [] if not e.get("path")]
             if not top:
-                return self._parse(items, body)
+                return self._parse(items, body, shared is not None)
             messages = [str(e.get("message", "")) for e in top]
             complexity = next((m for m in map(COMPLEXITY_RE.search, messages) if m), None)
             if complexity is not None:
-                self._learn(int(complexity.group(1)), int(complexity.group(2)), items)
+                self._learn(
+                    int(complexity.group(1)), int(complexity.group(2)), items, shared is not None
+                )
                 if len(items) == 1:
                     return self._fail_all(items, "GraphQL query too complex for one project")
+                if not split:
+                    return BatchResult(retry=list(items))
                 return self._split(items, shared)
             if any("Query too large" in m for m in messages) and len(items) > 1:
                 return self._split(items, shared)
@@ -164,7 +238,7 @@ class BlobFetcher:
 
     def _split(self, items: Sequence[Item], shared: list[str] | None) -> BatchResult:
         paths = max(len(item.paths) for item in items)
-        size = min(self.size_for(paths), max(len(items) // 2, 1))
+        size = min(self.size_for(paths, shared is not None), max(len(items) // 2, 1))
         result = BatchResult()
         for start in range(0, len(items), size):
             result.merge(self.fetch(items[start : start + size], shared))
@@ -174,19 +248,18 @@ class BlobFetcher:
     def _fail_all(items: Sequence[Item], reason: str) -> BatchResult:
         return BatchResult(failed={item.info.full_path: reason for item in items})
 
-    def _parse(self, items: Sequence[Item], body: dict[str, Any]) -> BatchResult:
+    def _parse(self, items: Sequence[Item], body: dict[str, Any], shared: bool) -> BatchResult:
         data = body.get("data") or {}
-        errors = body.get("errors") or []
-        bad = {str(e["path"][0]): str(e.get("message", "")) for e in errors if e.get("path")}
         complexity = data.get("queryComplexity") or {}
         if isinstance(complexity.get("score"), int) and isinstance(complexity.get("limit"), int):
-            self._learn(complexity["score"], complexity["limit"], items)
+            self._learn(complexity["score"], complexity["limit"], items, shared)
+        nodes, bad = _nodes_by_path(items, data, body.get("errors") or [])
         result = BatchResult()
-        for n, item in enumerate(items):
-            alias, path = f"p{n}", item.info.full_path
-            node = data.get(alias)
-            if alias in bad:
-                result.failed[path] = "GraphQL error: " + bad[alias][:200]
+        for item in items:
+            path = item.info.full_path
+            node = nodes.get(path)
+            if path in bad:
+                result.failed[path] = "GraphQL error: " + bad[path][:200]
             elif node is None:
                 result.failed[path] = "GraphQL: project not found or no access"
             elif node.get("repository") is None:
@@ -194,6 +267,33 @@ class BlobFetcher:
             else:
                 result.files[path], result.details[path] = _project_files(item, node)
         return result
+
+
+def _nodes_by_path(
+    items: Sequence[Item], data: dict[str, Any], errors: list[dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Project nodes and per-project error messages by full path, for both query shapes."""
+    nodes: dict[str, Any] = {}
+    bad: dict[str, str] = {}
+    if "projects" in data:  # projects(fullPaths:) { nodes [...] }
+        listed = (data.get("projects") or {}).get("nodes") or []
+        nodes = {str(n.get("fullPath")): n for n in listed if isinstance(n, dict)}
+        for error in errors:
+            where = error.get("path") or []
+            if len(where) > 2 and isinstance(where[2], int) and where[2] < len(listed):
+                node = listed[where[2]] or {}
+                bad[str(node.get("fullPath"))] = str(error.get("message", ""))
+            elif where:
+                bad.update({i.info.full_path: str(error.get("message", "")) for i in items})
+        return nodes, bad
+    for n, item in enumerate(items):
+        nodes[item.info.full_path] = data.get(f"p{n}")
+    aliases = {f"p{n}": item.info.full_path for n, item in enumerate(items)}
+    for error in errors:
+        where = error.get("path") or []
+        if where and str(where[0]) in aliases:
+            bad[aliases[str(where[0])]] = str(error.get("message", ""))
+    return nodes, bad
 
 
 def _project_files(item: Item, node: dict[str, Any]) -> tuple[dict[str, FetchedFile], Details]:

@@ -81,8 +81,8 @@ class RemoteSettings:
     timeout: float = 30.0
     max_retries: int = 6  # per request: 5xx, 429, dropped connections, timeouts
     concurrency: int = 8
-    rate: float = 25.0  # requests per second, shared by all threads (burst: ``burst``)
-    burst: int = 100
+    rate: float | None = None  # requests/s for all threads; None: as GitLab's headers allow
+    burst: int = 50
     max_wait: float = 300.0  # longest pause for a rate limit before giving up
     batch_size: int = 20  # projects per GraphQL request, shrunk on complexity errors
     shard: Shard | None = None
@@ -92,7 +92,12 @@ class RemoteSettings:
     user_agent: str = "hepci"
 
     def __post_init__(self) -> None:
-        if self.concurrency < 1 or self.batch_size < 1 or self.timeout <= 0 or self.rate <= 0:
+        if (
+            self.concurrency < 1
+            or self.batch_size < 1
+            or self.timeout <= 0
+            or (self.rate or 1) <= 0
+        ):
             raise UsageError("concurrency, batch size, timeout and rate must be positive")
 
 

@@ -162,7 +162,10 @@ def run_remote(
     started = time.monotonic()
     pool = ClientPool(settings)
     run: RemoteRun[R] = RemoteRun(target, settings.url)
+    cache = SnapshotCache(settings.cache_dir, settings.url) if settings.cache_dir else None
+    collector = Collector(pool, cache)
     try:
+        collector.start_discovery()  # the schema probe runs while the group is listed
         infos, single = _discover(pool, parsed.path)
         run.stats.listed = len(infos)
         mine = [i for i in infos if single or in_shard(i.full_path, settings.shard)]
@@ -174,20 +177,15 @@ def run_remote(
                 todo.append(info)
             else:
                 run.skipped.append(Skipped(info.full_path, reason))
-        _collect(
-            pool,
-            settings=settings,
-            todo=todo,
-            single=single,
-            run=run,
-            handle=handle,
-            progress=progress,
-        )
+        collector.details = settings.project_details or single
+        _collect(collector, todo=todo, run=run, handle=handle, progress=progress)
     finally:
+        collector.close()
         pool.close()
         run.stats.requests = dict(pool.budget.requests)
         run.stats.statuses = dict(pool.budget.statuses)
         run.stats.seconds = time.monotonic() - started
+    run.stats.from_cache = cache.hits if cache else 0
     run.results.sort(key=lambda r: r.full_path)
     run.skipped.sort(key=lambda s: s.full_path)
     run.failed.sort(key=lambda f: f.full_path)
@@ -195,17 +193,13 @@ def run_remote(
 
 
 def _collect(
-    pool: ClientPool,
+    collector: Collector,
     *,
-    settings: RemoteSettings,
     todo: list[ProjectInfo],
-    single: bool,
     run: RemoteRun[R],
     handle: Callable[[Snapshot], R],
     progress: ProgressFn | None,
 ) -> None:
-    cache = SnapshotCache(settings.cache_dir, settings.url) if settings.cache_dir else None
-    collector = Collector(pool, cache, details=settings.project_details or single)
     total = len(todo)
 
     def sink(snapshot: Snapshot) -> None:
@@ -219,16 +213,12 @@ def _collect(
         if progress is not None:
             progress(len(run.results) + len(run.failed), total, path)
 
-    try:
-        outcome = collector.collect(todo, sink)
-    finally:
-        collector.close()
+    outcome = collector.collect(todo, sink)
     run.skipped.extend(outcome.skipped)
     run.failed.extend(outcome.failed)
     run.stats.batch_size = (
         collector.fetcher.size_for(len(collector.paths)) if collector.fetcher.calibrated else 0
     )
-    run.stats.from_cache = cache.hits if cache else 0
     seen = {r.full_path for r in run.results} | {s.full_path for s in run.skipped}
     seen |= {f.full_path for f in run.failed}
     for info in todo:  # a project must never vanish from the report

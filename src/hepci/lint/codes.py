@@ -4,6 +4,10 @@ Families: ``HL0xx`` the file itself, ``HL1xx`` GitLab's CI JSON schema, ``HL2xx`
 passed to templates, ``HL3xx`` references, includes and duplicate keys, ``YLxxx`` yamllint
 rules (the rule name is repeated at the end of the message). ``--select``/``--ignore`` take
 code prefixes (``HL3``, ``YL``, ``HL204``).
+
+Output (stable): text ``path:line:col: CODE message``, one per line, sorted by path, line,
+column, code; ``--format json`` is an array of ``{"path", "line", "column", "code",
+"message"}`` objects in the same order (lines and columns 1-based).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ class Code:
 
     @classmethod
     def summary(cls) -> str:
-        return (cls.__doc__ or "").strip().splitlines()[0]
+        return (cls.__doc__ or "").strip().splitlines()[0].replace("``", "`")
 
 
 class HL001(Code):
@@ -113,7 +117,7 @@ class HL303(Code):
 
 
 class HL304(Code):
-    """An ``include: local`` file does not exist (or is not ``.yml``/``.yaml``, or wildcards match nothing)."""
+    """An ``include: local`` file does not exist (or is not ``.yml``/``.yaml``)."""
 
     name = "missing-include"
 
@@ -188,6 +192,17 @@ def selected(code: str, select: Iterable[str], ignore: Iterable[str]) -> bool:
     return not any(code.startswith(p) for p in ignore if p)
 
 
+def code_table() -> list[str]:
+    """``CODE  summary`` for every code, HL first, then the yamllint rules."""
+    lines = [f"{code}  {cls.summary()}" for code, cls in sorted(CODES.items())]
+    lines += [
+        f"{code}  yamllint rule {rule}"
+        for rule, code in sorted(YAMLLINT_RULES.items(), key=lambda x: x[1])
+    ]
+    lines.append(f"{YAMLLINT_OTHER}  any other yamllint rule (from a repository's own .yamllint)")
+    return lines
+
+
 def render(findings: Iterable[Finding], fmt: str) -> str:
     """Text (``path:line:col: CODE message``) or a JSON array of finding objects."""
     items = sorted(findings)
@@ -201,6 +216,7 @@ __all__ = [
     "YAMLLINT_RULES",
     "Code",
     "Finding",
+    "code_table",
     "render",
     "selected",
     "yamllint_code",

@@ -46,11 +46,21 @@ Report = Callable[[LoadedFile, Node | None, str, str], None]
 
 @dataclass
 class Catalog:
-    """The templates an include can name: the shipped ones and a tree's local ones."""
+    """The templates an include can name: the shipped ones and a tree's local ones.
 
-    shipped: dict[str, TemplateSpec]
+    The shipped templates are loaded on first use (only files that include them pay).
+    """
+
+    load_shipped: Callable[[], dict[str, TemplateSpec]]
     project: str = DEFAULT_TEMPLATES_PROJECT
     _local: dict[str, TemplateSpec | None] = field(default_factory=dict)
+    _shipped: dict[str, TemplateSpec] | None = None
+
+    @property
+    def shipped(self) -> dict[str, TemplateSpec]:
+        if self._shipped is None:
+            self._shipped = self.load_shipped()
+        return self._shipped
 
     def for_include(self, include: Include, tree: LocalTree) -> list[TemplateSpec | str]:
         """The template(s) an include uses; a string is the name of a missing hepci template."""
@@ -62,8 +72,8 @@ class Catalog:
             names = [m.group(1) for f in include.files if (m := _TEMPLATE_FILE.match(f))]
         elif include.kind == "component" and include.component_project == self.project:
             names = [include.component_name or ""]
-        if not self.shipped:
-            return []  # no templates installed (a source checkout before they exist)
+        if not names or not self.shipped:
+            return []  # not ours, or no templates installed (a checkout before they exist)
         return [self.shipped.get(name) or name for name in names]
 
     def _local_spec(self, include: Include, tree: LocalTree) -> TemplateSpec | None:

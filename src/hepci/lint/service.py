@@ -10,12 +10,14 @@ tree: HL304 missing local includes, HL2xx include inputs, HL301/HL305 ``extends`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from hepci.core.cilocal import IncludeProblem, LoadedFile, LocalTree, follow_local_includes
 from hepci.core.cimodel import header_defaults, interpolate
-from hepci.core.yamledit import Limits, Node, load_file, parse_bytes
+from hepci.core.templates import TemplateSpec
+from hepci.core.yamledit import Limits, Node, YamlFile, load_file, parse_bytes
 from hepci.errors import ExitCode, InputFileError, YamlSyntaxError
 from hepci.lint import references, schema
 from hepci.lint.codes import Finding, selected, yamllint_code
@@ -61,14 +63,14 @@ def lint_paths(paths: list[Path], options: LintOptions | None = None) -> LintRep
     return LintReport(sorted(session.findings), sorted(session.linted))
 
 
-def _shipped_catalog(project: str, directory: Path | None) -> Catalog:
+@lru_cache(maxsize=8)
+def _load_shipped(directory: Path | None) -> dict[str, TemplateSpec]:
     from hepci.core.templates import shipped_templates
 
     try:
-        shipped = shipped_templates(directory)
+        return shipped_templates(directory)
     except InputFileError:
-        shipped = {}  # a source checkout without templates: nothing to check against
-    return Catalog(shipped=shipped, project=project)
+        return {}  # a source checkout without templates: nothing to check against
 
 
 @dataclass
@@ -83,8 +85,10 @@ class _Session:
     @property
     def catalog(self) -> Catalog:
         if self._catalog is None:
-            options = self.options
-            self._catalog = _shipped_catalog(options.templates_project, options.templates_dir)
+            directory = self.options.templates_dir
+            self._catalog = Catalog(
+                lambda: _load_shipped(directory), project=self.options.templates_project
+            )
         return self._catalog
 
     def wants(self, prefix: str) -> bool:
@@ -111,18 +115,8 @@ class _Session:
             self._syntax(display(target.path), exc)
             self.linted.add(display(target.path))
             return
-        files = RepoFiles(target.root, limits.max_bytes)
-        try:
-            tree = follow_local_includes(
-                root_file, files.read, root_path=target.relpath, glob=files.glob, limits=limits
-            )
-        except InputFileError as exc:
-            if exc.path is None or Path(exc.path).is_absolute():
-                raise
-            shown = display(target.root / exc.path)
-            raise InputFileError(
-                exc.message, path=shown, line=exc.line, column=exc.column
-            ) from None
+        files = RepoFiles(target.root, limits)
+        tree = self._follow(root_file, files, target.relpath)
         values = self._values(tree)
         for loaded in tree.files:
             shown = display(target.root / loaded.path)
@@ -136,6 +130,20 @@ class _Session:
             self._tree_checks(context, self._values(context), only=target.relpath)
         else:
             self._tree_checks(tree, values, assume_root=_looks_like_root(target, tree))
+
+    def _follow(self, root_file: YamlFile, files: RepoFiles, relpath: str) -> LocalTree:
+        """The local-include tree; input errors in included files name them from the cwd."""
+        try:
+            return follow_local_includes(
+                root_file, files.read, root_path=relpath, glob=files.glob, limits=files.limits
+            )
+        except InputFileError as exc:
+            if exc.path is None or exc.path == root_file.path or Path(exc.path).is_absolute():
+                raise
+            shown = display(files.root / exc.path)
+            raise InputFileError(
+                exc.message, path=shown, line=exc.line, column=exc.column
+            ) from None
 
     def _syntax(self, shown: str, exc: YamlSyntaxError) -> None:
         self.add(shown, exc.line or 1, exc.column or 1, "HL001", exc.message)
@@ -218,9 +226,7 @@ class _Session:
                 main = parse_bytes(data, name, self.options.limits)
             except YamlSyntaxError:
                 return None
-            main_tree = follow_local_includes(
-                main, files.read, root_path=name, glob=files.glob, limits=self.options.limits
-            )
+            main_tree = self._follow(main, files, name)
             if any(f.path == target.relpath for f in main_tree.files):
                 return main_tree
         return None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hepci.core.cilocal import normalize_local
+from hepci.core.yamledit import Limits
 from hepci.errors import InputFileError
 
 CI_FILE_NAMES = (".gitlab-ci.yml", ".gitlab-ci.yaml")
@@ -76,7 +77,11 @@ class RepoFiles:
     """Read-only access to a repository's files for :mod:`hepci.core.cilocal`."""
 
     root: Path
-    max_bytes: int
+    limits: Limits
+
+    @property
+    def max_bytes(self) -> int:
+        return self.limits.max_bytes
 
     def read(self, relpath: str) -> bytes | None:
         """The file's bytes, ``None`` if absent or outside the root; over the cap raises."""

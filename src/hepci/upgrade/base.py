@@ -149,8 +149,13 @@ def span_text(file: YamlFile, node: Node) -> str:
 
 
 def has_comment(file: YamlFile, node: Node) -> bool:
-    """Whether a comment (or something like one) sits inside ``node``'s text."""
-    return any(_COMMENT.search(line) for line in span_text(file, node).splitlines())
+    """Whether a comment (or something like one) sits in ``node``'s text or after it on its line."""
+    end = node.end.offset
+    if node.end.column > 0:
+        newline = file.text.find("\n", end)
+        end = len(file.text) if newline < 0 else newline
+    text = file.text[node.start.offset : end]
+    return any(_COMMENT.search(line) for line in text.splitlines())
 
 
 def has_anchor_or_alias(node: Node) -> bool:

@@ -10,6 +10,7 @@ below Developer (when ``--apply``). Writes: see :mod:`hepci.upgrade.group_write`
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ class GroupResult:
     entries: dict[str, JournalEntry] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    probe_project: int | None = None  # a readable project id, for the write-scope check
 
     @property
     def created(self) -> list[str]:
@@ -79,6 +81,8 @@ def _skip_reason(snapshot: Snapshot, apply: bool) -> str | None:
     info = snapshot.info
     if info.mirror:
         return "pull mirror (changes would be overwritten)"
+    if info.repository_access_level == "disabled":
+        return "repository disabled"
     if apply and info.access_level is not None and info.access_level < DEVELOPER:
         return "no permission to push (role below Developer)"
     return None
@@ -104,6 +108,7 @@ def plan_group(
     for item in run.results:
         snapshot = item.result
         path = snapshot.info.full_path
+        result.probe_project = result.probe_project or snapshot.info.id
         reason = _skip_reason(snapshot, options.apply)
         if reason is not None:
             result.skipped[path] = reason
@@ -128,7 +133,7 @@ def apply_group(
     from hepci.gitlab.sources import parse_target
 
     journal = Journal(Path(options.journal) if options.journal else None)
-    check_write_scope(pool)
+    check_write_scope(pool, result.probe_project)
     ids = {path: snap.info.id for path, snap in snapshots.items()}
     single = next(iter(ids.values())) if len(snapshots) == 1 else None
     group = parse_target(options.target).path
@@ -148,23 +153,38 @@ def apply_group(
     for path in capped:
         result.skipped[path] = f"--max-mrs {options.max_mrs} reached"
 
+    stop = threading.Event()
+
     def work(path: str) -> None:
+        if stop.is_set():
+            return
         try:
             entry = apply_project(
                 pool, snapshots[path], result.plans[path], options.branch, options.skip_ci
             )
         except ScopeError:
+            stop.set()
             raise
         except RemoteError as exc:
             entry = JournalEntry(path, "failed", exc.message)
         journal.record(entry)
         result.entries[path] = entry
         if on_done is not None:
-            on_done(entry)
+            try:
+                on_done(entry)
+            except BaseException:
+                stop.set()
+                raise
 
     with ThreadPoolExecutor(max_workers=options.jobs) as executor:
-        for future in [executor.submit(work, path) for path in todo]:
-            future.result()
+        futures = [executor.submit(work, path) for path in todo]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            stop.set()
+            executor.shutdown(cancel_futures=True)
+            raise
     for path, entry in result.entries.items():
         if entry.status == "failed":
             result.failed[path] = entry.detail

@@ -72,19 +72,37 @@ class ScopeError(RemoteError):
     """The token cannot write (no ``api`` scope): nothing was written."""
 
 
-def check_write_scope(pool: ClientPool) -> None:
-    """Fail before any write when the token lacks the ``api`` scope (when GitLab says)."""
+NO_SCOPE = "the token cannot write (it needs the `api` scope); nothing was written"
+
+
+def check_write_scope(pool: ClientPool, probe_project: int | None) -> None:
+    """Fail before any write when the token lacks the ``api`` scope.
+
+    ``GET /personal_access_tokens/self`` lists the scopes (GitLab 15.5+). Where it is not
+    available, an empty ``POST /repository/commits`` to a listed project tells: GitLab checks
+    the scope before the parameters, so it answers 403 ``insufficient_scope`` or 400 (missing
+    parameters) and changes nothing.
+    """
     try:
         info = pool.rest().http_get("/personal_access_tokens/self")
     except gitlab.exceptions.GitlabError as exc:
-        if getattr(exc, "response_code", None) in (401,):
+        if getattr(exc, "response_code", None) == 401:
             raise ScopeError("GitLab: the token is invalid or expired", status=401) from None
-        return  # older GitLab or another token kind: the first write will tell
+        info = None
     scopes = info.get("scopes", []) if isinstance(info, dict) else []
-    if scopes and "api" not in scopes:
-        raise ScopeError(
-            f"the token has scopes {sorted(scopes)}; --apply needs the `api` scope", status=403
-        )
+    if scopes:
+        if "api" not in scopes:
+            raise ScopeError(f"{NO_SCOPE} (scopes: {', '.join(sorted(scopes))})", status=403)
+        return
+    if probe_project is None:
+        return
+    try:
+        pool.rest().http_post(f"/projects/{probe_project}/repository/commits", post_data={})
+    except gitlab.exceptions.GitlabError as exc:
+        if "insufficient_scope" in str(getattr(exc, "error_message", "")) or (
+            getattr(exc, "response_code", None) == 401
+        ):
+            raise ScopeError(NO_SCOPE, status=403) from None
 
 
 def existing_mrs(pool: ClientPool, group: str, branch: str, single: int | None) -> dict[int, int]:

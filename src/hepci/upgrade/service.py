@@ -30,6 +30,8 @@ class UpgradeOptions:
     gitlab_url: str | None = None
     token: str | None = None
     quiet: bool = False
+    scaffold: bool = False
+    template_repo: str | None = None
 
 
 def list_codemods_text() -> str:
@@ -56,6 +58,17 @@ def run_upgrade(options: UpgradeOptions) -> int:
     _validate(options)
     codemods = select_codemods(ALL_CODEMODS, options.select, options.ignore, cern=options.cern)
     remote = options.target.startswith(("gitlab:", "http://", "https://"))
+    if options.scaffold:
+        if remote or options.check:
+            raise UsageError("--scaffold works on a local repository (dry run, or --write)")
+        from pathlib import Path
+
+        from hepci.upgrade.scaffold_update import run_scaffold
+
+        return run_scaffold(
+            Path(options.target), to=options.to, template_repo=options.template_repo,
+            write=options.write,
+        )  # fmt: skip
     if not remote:
         if options.apply:
             raise UsageError("--apply is for gitlab: targets; use --write locally")

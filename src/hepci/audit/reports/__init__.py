@@ -34,7 +34,7 @@ def canonical(name: str) -> str | None:
     return name if name in FORMATS else None
 
 
-def render(run: AuditRun, fmt: str, fail_on: str = "warning") -> str:
+def render(run: AuditRun, fmt: str, fail_on: str | None = None) -> str:
     """The report text of ``run`` in format ``fmt`` (a key of :data:`FORMATS`)."""
     module = importlib.import_module(FORMATS[fmt])
     text: str = module.render(run, fail_on)

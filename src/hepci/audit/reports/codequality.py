@@ -34,5 +34,5 @@ def issues(run: AuditRun) -> list[dict[str, Any]]:
     return out
 
 
-def render(run: AuditRun, fail_on: str = "warning") -> str:
+def render(run: AuditRun, fail_on: str | None = None) -> str:
     return json.dumps(issues(run), indent=2, ensure_ascii=False) + "\n"

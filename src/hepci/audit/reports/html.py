@@ -91,7 +91,7 @@ def _details(report: RepoReport) -> str:
     )
 
 
-def render(run: AuditRun, fail_on: str = "warning") -> str:
+def render(run: AuditRun, fail_on: str | None = None) -> str:
     head = "".join(f"<th title='{escape(v)}'>{k}</th>" for k, v in FAMILIES.items())
     rows = "".join(_row(r) for r in run.reports)
     details = "".join(_details(r) for r in run.reports)
@@ -101,6 +101,13 @@ def render(run: AuditRun, fail_on: str = "warning") -> str:
             f"<li><code>{escape(f.target)}</code>: {escape(f.message)}</li>" for f in run.failures
         )
         failures = f'<div class="fail-box"><h2>Not audited ({len(run.failures)})</h2><ul>{items}</ul></div>'
+    if run.skipped:
+        items = "".join(
+            f"<li><code>{escape(s.target)}</code>: {escape(s.reason)}</li>" for s in run.skipped
+        )
+        failures += (
+            f"<details><summary>Skipped ({len(run.skipped)})</summary><ul>{items}</ul></details>"
+        )
     counts = run.counts()
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>hepci audit dashboard</title>

@@ -39,11 +39,12 @@ def _project(report: RepoReport) -> dict[str, Any]:
             for s in report.family_scores()
         },
         "seconds": round(report.seconds, 4),
+        "fail_on": report.fail_on,
         "results": [_result(r) for r in report.results],
     }
 
 
-def to_dict(run: AuditRun, fail_on: str = "warning") -> dict[str, Any]:
+def to_dict(run: AuditRun, fail_on: str | None = None) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "hepci", "version": __version__},
@@ -60,8 +61,9 @@ def to_dict(run: AuditRun, fail_on: str = "warning") -> dict[str, Any]:
         "failures": [
             {"target": f.target, "error": f.message, "exit_code": f.exit_code} for f in run.failures
         ],
+        "skipped_targets": [{"target": s.target, "reason": s.reason} for s in run.skipped],
     }
 
 
-def render(run: AuditRun, fail_on: str = "warning") -> str:
+def render(run: AuditRun, fail_on: str | None = None) -> str:
     return json.dumps(to_dict(run, fail_on), indent=2, ensure_ascii=False) + "\n"

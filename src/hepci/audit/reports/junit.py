@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from hepci.audit.model import AuditRun
 
 
-def render(run: AuditRun, fail_on: str = "warning") -> str:
+def render(run: AuditRun, fail_on: str | None = None) -> str:
     suites = ET.Element("testsuites", name="hepci audit")
     for report in run.reports:
         failed = report.failed()

@@ -57,7 +57,7 @@ def _project(report: RepoReport, heading: str) -> list[str]:
     return [*out, ""]
 
 
-def render(run: AuditRun, fail_on: str = "warning") -> str:
+def render(run: AuditRun, fail_on: str | None = None) -> str:
     out = ["# hepci audit", ""]
     counts = run.counts()
     out.append(
@@ -85,5 +85,9 @@ def render(run: AuditRun, fail_on: str = "warning") -> str:
     if run.failures:
         out += ["## Not audited", ""]
         out += [f"- `{f.target}`: {_cell(f.message)}" for f in run.failures]
+        out.append("")
+    if run.skipped:
+        out += ["## Skipped", ""]
+        out += [f"- `{s.target}`: {_cell(s.reason)}" for s in run.skipped]
         out.append("")
     return "\n".join(out)

@@ -63,7 +63,7 @@ def _run(report: RepoReport, driver: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def render(run: AuditRun, fail_on: str = "warning") -> str:
+def render(run: AuditRun, fail_on: str | None = None) -> str:
     driver = _driver()
     doc = {"$schema": SCHEMA, "version": "2.1.0", "runs": [_run(r, driver) for r in run.reports]}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

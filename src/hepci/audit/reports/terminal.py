@@ -78,8 +78,12 @@ def _report(paint: _Painter, report: RepoReport, verbose: bool) -> list[str]:
     return lines
 
 
+def _thresholds(run: AuditRun) -> str:
+    return "/".join(sorted({r.fail_on for r in run.reports})) or "warning"
+
+
 def render(
-    run: AuditRun, fail_on: str = "warning", *, color: bool = False, verbose: bool = False
+    run: AuditRun, fail_on: str | None = None, *, color: bool = False, verbose: bool = False
 ) -> str:
     paint = _Painter(color)
     lines: list[str] = []
@@ -93,6 +97,6 @@ def render(
     lines.append(
         f"{len(run.reports)} audited, {len(run.failures)} not audited · failed rules: "
         f"{counts['error']} error, {counts['warning']} warning, {counts['info']} info "
-        f"· fail-on {fail_on} → exit {run.exit_code(fail_on)}"
+        f"· fail-on {fail_on or _thresholds(run)} → exit {run.exit_code(fail_on)}"
     )
     return "\n".join(lines) + "\n"

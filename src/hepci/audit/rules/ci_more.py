@@ -145,7 +145,7 @@ class CI009(CiRule):
 
 def image_problem(name: str) -> str | None:
     """Why an image reference is not pinned (``None``: pinned or not decidable)."""
-    if "$" in name or not name.strip():
+    if "$" in name or "{{" in name or not name.strip():
         return None
     _, tag, digest = split_image(name.strip())
     if digest:

@@ -8,7 +8,7 @@ from typing import ClassVar
 from hepci.audit.context import AuditContext
 from hepci.audit.model import Finding, Severity
 from hepci.audit.rule import Rule, Skip
-from hepci.audit.rules._ci import image_name, script_lines
+from hepci.audit.rules._ci import TemplateUse, image_name, script_lines, template_uses
 from hepci.core.repo import RepoMeta
 
 
@@ -70,9 +70,7 @@ def _builds_images(ctx: AuditContext) -> bool:
     return any("image-build" in " ".join(u.include.files) + u.include.location for u in _uses(ctx))
 
 
-def _uses(ctx: AuditContext) -> list:  # type: ignore[type-arg]
-    from hepci.audit.rules._ci import template_uses
-
+def _uses(ctx: AuditContext) -> list[TemplateUse]:
     return template_uses(ctx) if ctx.ci.tree is not None else []
 
 

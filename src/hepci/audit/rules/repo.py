@@ -131,6 +131,11 @@ SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
+BINARY_SUFFIXES = (
+    *DATA_SUFFIXES,
+    ".png", ".jpg", ".jpeg", ".gif", ".pdf", ".eps", ".svg", ".gz", ".tgz", ".zip", ".tar",
+    ".so", ".o", ".a", ".pyc", ".whl", ".ttf", ".woff", ".ico",
+)  # fmt: skip
 SECRET_FILES = re.compile(r"(^|/)(userkey\.pem|x509up_u\d+|[^/]+\.keytab|id_rsa|id_ed25519)$")
 
 
@@ -150,7 +155,7 @@ class REPO006(RepoRule):
             if SECRET_FILES.search(path):
                 found.append(Finding("credential file committed", path))
                 continue
-            text = ctx.text(path)
+            text = None if path.lower().endswith(BINARY_SUFFIXES) else ctx.text(path)
             if text is None:
                 continue
             for number, line in enumerate(text.splitlines(), 1):

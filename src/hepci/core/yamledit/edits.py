@@ -18,14 +18,13 @@ from typing import Any
 
 from hepci.core.yamledit.data import Tagged
 from hepci.core.yamledit.document import PathKey, YamlDocument, YamlFile, load_file, parse_source
+from hepci.core.yamledit.inserts import insert_item, insert_key
 from hepci.core.yamledit.locate import Refused, aliased_anchors, format_path, resolve_path
 from hepci.core.yamledit.ops import (
     Ctx,
     Patch,
     delete_item,
     delete_key,
-    insert_item,
-    insert_key,
     rename_key,
     replace_value,
     set_scalar,

@@ -111,7 +111,8 @@ def merged_keys(mapping: MappingNode) -> set[str]:
     for key, value in mapping.items:
         if isinstance(key, ScalarNode) and key.resolved_tag == MERGE_TAG:
             for source in merge_sources(value):
-                names.update(text for text, _, _ in source.pairs())
+                if isinstance(source, MappingNode):
+                    names.update(text for text, _, _ in source.pairs())
     return names
 
 

@@ -32,7 +32,6 @@ from hepci.core.yamledit.nodes import MappingNode, Node, ScalarNode, SequenceNod
 from hepci.core.yamledit.render import (
     Layout,
     Quote,
-    RenderError,
     is_multiline,
     needs_block,
     render_atom,
@@ -128,46 +127,71 @@ def set_scalar(ctx: Ctx, path: Sequence[Any], value: Any) -> list[Patch]:
 
 def replace_value(ctx: Ctx, path: Sequence[Any], value: Any) -> list[Patch]:
     steps, node = target(ctx, path, changes_target=True)
-    text = ctx.text
-    end = content_end(text, node)
     if not steps:
         return _replace_root(ctx, node, value)
-    step = steps[-1]
+    step, text = steps[-1], ctx.text
+    end = content_end(text, node)
     if step.container.flow:
         rendered = render_inline(value, _prefer(node), flow=True)
         return [Patch(node.start.offset, end, _space_before(text, node.start.offset, rendered))]
     ind = indicator_end(text, step)
     if ind is None:
         raise Refused("cannot find the ':' after this key", node.start.lineno)
-    clean = not text[ind : node.start.offset].strip()
     hanging = node.start.line > text.count("\n", 0, ind)
+    clean = not text[ind : node.start.offset].strip()
     if not needs_block(value):
-        rendered = render_inline(value, _prefer(node))
-        if clean and hanging:
-            return [Patch(ind, line_end(text, end), " " + rendered)]
+        rendered = " " + render_inline(value, _prefer(node))
+        if not hanging:
+            return [Patch(ind, end, rendered)]
         if clean:
-            return [Patch(ind, end, " " + rendered)]
-        return [Patch(node.start.offset, end, rendered)]
-    if not clean:
-        raise Refused("a comment sits between the key and its value", node.start.lineno)
-    rest = text[end : line_end(text, end)]
+            return [Patch(ind, line_end(text, end), rendered)]
+        # `key:  # comment` then the value: the new value goes before the comment
+        return [
+            Patch(ind, ind, rendered),
+            Patch(line_start(text, node.start.offset), next_line(text, end), ""),
+        ]
     if isinstance(step.container, SequenceNode):
-        return [_block_item(ctx, step, value, ind=ind, end=end, rest=rest)]
+        if not clean:
+            raise Refused("a comment sits between the '-' and its value", node.start.lineno)
+        return [
+            _block_item(ctx, step, value, ind=ind, end=end, rest=text[end : line_end(text, end)])
+        ]
+    return _block_value(ctx, step, node, value, ind=ind, hanging=hanging, clean=clean)
+
+
+def _block_value(
+    ctx: Ctx, step: Step, node: Node, value: Any, *, ind: int, hanging: bool, clean: bool
+) -> list[Patch]:
+    """A block collection or literal string as the value of a block mapping key."""
+    text = ctx.text
+    end = content_end(text, node)
+    rest = text[end : line_end(text, end)]
     assert step.key is not None
     parent_col = step.key.start.column
     layout = ctx.layout(step.container)
     if isinstance(value, str):
-        header, body = render_literal(value, parent_col + layout.step)
-        return [Patch(ind, line_end(text, end), f" {header}{rest}{ctx.newline}{ctx.lines(body)}")]
+        header, literal = render_literal(value, parent_col + layout.step)
+        if clean:
+            return [
+                Patch(ind, line_end(text, end), f" {header}{rest}{ctx.newline}{ctx.lines(literal)}")
+            ]
+        lines = Patch(line_start(text, node.start.offset), next_line(text, end), "")
+        return [
+            Patch(ind, ind, f" {header}"),
+            lines,
+            Patch(lines.end, lines.end, ctx.lines(literal) + ctx.newline),
+        ]
     is_list = isinstance(value, list | tuple)
     if hanging and (is_list or node.start.column > parent_col):
         indent = node.start.column
     else:
         indent = parent_col + (layout.seq_offset if is_list else layout.step)
-    body = render_block(value, indent, layout)
-    tail = rest if hanging else ""
-    head = "" if hanging else rest
-    return [Patch(ind, line_end(text, end), f"{head}{ctx.newline}{ctx.lines(body)}{tail}")]
+    body = ctx.lines(render_block(value, indent, layout))
+    if not hanging:
+        return [Patch(ind, line_end(text, end), f"{rest}{ctx.newline}{body}")]
+    if clean:
+        return [Patch(ind, line_end(text, end), f"{ctx.newline}{body}{rest}")]
+    return [Patch(line_start(text, node.start.offset), line_end(text, end), body + rest)]
 
 
 def _block_item(ctx: Ctx, step: Step, value: Any, *, ind: int, end: int, rest: str) -> Patch:
@@ -227,7 +251,7 @@ def delete_key(ctx: Ctx, path: Sequence[Any]) -> list[Patch]:
     mapping = step.container
     assert isinstance(mapping, MappingNode) and step.key is not None
     name = step.key.value
-    doomed = [i for i, (k, _) in enumerate(mapping.items) if _key_is(k, name)]
+    doomed = [i for i, (k, _) in enumerate(mapping.items) if key_is(k, name)]
     for index in doomed:
         key, value = mapping.items[index]
         found = anchored_in(key, ctx.aliased) or anchored_in(value, ctx.aliased)
@@ -248,7 +272,7 @@ def delete_key(ctx: Ctx, path: Sequence[Any]) -> list[Patch]:
     return [_delete_block_key(ctx, mapping, index) for index in doomed]
 
 
-def _key_is(key: Node, name: str) -> bool:
+def key_is(key: Node, name: str) -> bool:
     return isinstance(key, ScalarNode) and key.value == name
 
 
@@ -289,117 +313,3 @@ def delete_item(ctx: Ctx, path: Sequence[Any]) -> list[Patch]:
     if index + 1 < len(seq.items):
         return [Patch(dash, dash_before(text, seq, index + 1), "")]
     raise Refused("cannot delete the last item of a sequence that shares its line")
-
-
-# --- insert ---------------------------------------------------------------------------------
-
-
-def _is_null(node: Node) -> bool:
-    return isinstance(node, ScalarNode) and node.resolved_tag.endswith(":null") and not node.tag
-
-
-def _insert_lines(ctx: Ctx, at: int, lines: list[str]) -> Patch:
-    block = ctx.lines(lines)
-    if at >= len(ctx.text) and ctx.text and not ctx.text.endswith("\n"):
-        return Patch(at, at, ctx.newline + block)
-    return Patch(at, at, block + ctx.newline)
-
-
-def _insert_before(
-    ctx: Ctx, start: int, col: int, lines: list[str], *, floor: int | None = None
-) -> Patch:
-    """Insert block lines before the entry at ``start``, above the comments that lead it."""
-    text = ctx.text
-    begin = line_start(text, start)
-    if only_space(text, begin, start):
-        while floor is not None and begin > 0:
-            above = line_start(text, begin - 1)
-            if above <= floor or not text[above:begin].strip().startswith("#"):
-                break
-            begin = above
-        return _insert_lines(ctx, begin, lines)
-    return Patch(start, start, ctx.lines(lines)[col:] + ctx.newline + " " * col)
-
-
-def _open_bracket(ctx: Ctx, node: Node) -> int:
-    return skip_properties(ctx.text, node.start.offset) + 1
-
-
-def insert_key(
-    ctx: Ctx, path: Sequence[Any], key: str, value: Any, *, after: str | None, before: str | None
-) -> list[Patch]:
-    _, node = target(ctx, path, changes_target=False)
-    if _is_null(node):
-        return replace_value(ctx, path, {key: value})
-    if not isinstance(node, MappingNode):
-        raise Refused(f"{format_path(path)} is not a mapping", node.start.lineno)
-    if node.anchor is not None and node.anchor in ctx.aliased:
-        raise Refused(f"{format_path(path)} is &{node.anchor}, which aliases reuse")
-    if after is not None and before is not None:
-        raise Refused("give 'after' or 'before', not both")
-    names = node.keys()
-    if key in names:
-        raise Refused(f"{format_path(path)} already has a key {key!r}", node.start.lineno)
-    anchor_key = after if after is not None else before
-    if anchor_key is not None and anchor_key not in names:
-        raise Refused(f"{format_path(path)} has no key {anchor_key!r}", node.start.lineno)
-    if node.flow:
-        entry = f"{render_key(key, flow=True)}: {render_inline(value, flow=True)}"
-        return [_flow_insert(ctx, node, entry, after=after, before=before)]
-    col = node.items[0][0].start.column
-    lines = render_block({key: value}, col, ctx.layout(node))
-    if before is not None:
-        index = next(i for i, (k, _) in enumerate(node.items) if _key_is(k, before))
-        floor = node.items[index - 1][1].end.offset if index else None
-        return [_insert_before(ctx, node.items[index][0].start.offset, col, lines, floor=floor)]
-    last = node.get(after) if after is not None else node.items[-1][1]
-    assert last is not None
-    return [_insert_lines(ctx, next_line(ctx.text, content_end(ctx.text, last)), lines)]
-
-
-def _flow_insert(
-    ctx: Ctx, node: MappingNode, entry: str, *, after: str | None, before: str | None
-) -> Patch:
-    items = node.items
-    if not items:
-        at = _open_bracket(ctx, node)
-        return Patch(at, at, entry)
-    if before is not None:
-        at = next(k for k, _ in node.items if _key_is(k, before)).start.offset
-        return Patch(at, at, entry + ", ")
-    value = node.get(after) if after is not None else items[-1][1]
-    assert value is not None
-    return Patch(value.end.offset, value.end.offset, ", " + entry)
-
-
-def insert_item(ctx: Ctx, path: Sequence[Any], index: int, value: Any) -> list[Patch]:
-    _, node = target(ctx, path, changes_target=False)
-    if _is_null(node) and index == 0:
-        return replace_value(ctx, path, [value])
-    if not isinstance(node, SequenceNode):
-        raise Refused(f"{format_path(path)} is not a sequence", node.start.lineno)
-    if node.anchor is not None and node.anchor in ctx.aliased:
-        raise Refused(f"{format_path(path)} is &{node.anchor}, which aliases reuse")
-    size = len(node.items)
-    if isinstance(index, bool) or not 0 <= index <= size:
-        raise Refused(f"{format_path(path)} has {size} items; cannot insert at {index}")
-    if node.flow:
-        rendered = render_inline(value, flow=True)
-        if not node.items:
-            at = _open_bracket(ctx, node)
-            return [Patch(at, at, rendered)]
-        if index < size:
-            at = node.items[index].start.offset
-            return [Patch(at, at, rendered + ", ")]
-        return [Patch(node.items[-1].end.offset, node.items[-1].end.offset, ", " + rendered)]
-    text = ctx.text
-    first = dash_before(text, node, 0)
-    col = first - line_start(text, first)
-    lines = render_block([value], col, ctx.layout(None))
-    if index < size:
-        floor = node.items[index - 1].end.offset if index else None
-        return [_insert_before(ctx, dash_before(text, node, index), col, lines, floor=floor)]
-    return [_insert_lines(ctx, next_line(text, content_end(text, node.items[-1])), lines)]
-
-
-__all__ = ["Ctx", "Patch", "Refused", "RenderError"]

@@ -48,9 +48,9 @@ def plain_ok(text: str, *, flow: bool = False) -> bool:
     if not text or text != text.strip() or not text.isprintable():
         return False
     first = text[0]
-    if first in "-?:":
-        if len(text) == 1 or text[1] == " " or (flow and text[1] in _FLOW_CHARS):
-            return False
+    if first == "-":
+        if len(text) == 1 or text[1] in " -?:" or (flow and text[1] in _FLOW_CHARS):
+            return text.startswith("--") and len(text) > 2 and text[2].isalnum()
     elif first in _INDICATORS:
         return False
     if ": " in text or text.endswith(":") or " #" in text or text.startswith(("---", "...")):

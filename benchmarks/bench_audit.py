@@ -1,0 +1,233 @@
+"""Remote audit vs the naive sequential loop, in ONE run on ONE double (same world, same latency).
+
+    .venv/bin/python benchmarks/bench_audit.py --projects 1000 --latency-ms 50   # ~10 min
+    .venv/bin/python benchmarks/bench_audit.py --projects 200 --skip-naive       # quick look
+
+The double runs in its own process (a real GitLab's CPU is not the client's; in-process, the
+double's graphql-core work and the client share one GIL): ``--in-process`` to compare.
+Phases, each on a fresh request log:
+
+* ``double_*``: the double as it is (graphql-ruby's default complexity rule, which multiplies
+  a connection's node cost by its page size; no ``projects(fullPaths:)``);
+* ``gitlab_*``: the double with GitLab's own rule and ``projects(fullPaths:)``
+  (``tests/remote/double_ext.py``);
+* ``*_fetch`` cold, files only; ``*_audit`` cold, full audit engine; ``*_warm`` the same group
+  again with the warm cache; ``naive``: python-gitlab, one ``files.raw`` per candidate.
+
+Latency floor = requests x latency / concurrency (the naive loop's concurrency is 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import RESULTS_DIR, serve
+from naive_baseline import naive_audit
+
+from hepci.audit.engine import audit_repo
+from hepci.gitlab.settings import resolve_settings
+from hepci.gitlab.sources import audit_remote, remote_snapshots
+
+
+def _serve_child(n: int, latency_ms: float, seed: int, conn: Any) -> None:
+    """Child process: serve the world and answer ``reset``/``stats``/``gitlab``/``double``."""
+    from remote.double_ext import gitlab_graphql
+
+    ext = gitlab_graphql()
+    with serve(n, latency_ms, seed) as (double, world):
+        conn.send({"url": double.url, "reader": world.tokens.reader})
+        while True:
+            command = conn.recv()
+            if command == "gitlab":
+                ext.__enter__()
+            elif command == "double":
+                ext.__exit__(None, None, None)
+            elif command == "stop":
+                break
+            conn.send(stats(double, reset=command == "reset"))
+
+
+CPU_START = [0.0]
+
+
+def stats(double: Any, reset: bool = False) -> dict[str, Any]:
+    """Requests by endpoint, and the CPU seconds this process (the double) spent since reset."""
+    if reset:
+        double.stats.reset()
+        CPU_START[0] = time.process_time()
+    busy = time.process_time() - CPU_START[0]
+    return {"counts": double.stats.counts(), "busy_s": round(busy, 3)}
+
+
+class Double:
+    """The double, in a child process (default) or in this one."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.local = args.in_process
+        self.latency_ms = args.latency_ms
+        if self.local:
+            self._ctx = serve(args.projects, args.latency_ms, args.seed)
+            self._double, world = self._ctx.__enter__()
+            self.url, self.reader = self._double.url, world.tokens.reader
+            return
+        self._conn, child = mp.Pipe()
+        self._proc = mp.get_context("spawn").Process(
+            target=_serve_child, args=(args.projects, args.latency_ms, args.seed, child)
+        )
+        self._proc.start()
+        hello = self._conn.recv()
+        self.url, self.reader = hello["url"], hello["reader"]
+
+    def command(self, name: str) -> dict[str, Any]:
+        if not self.local:
+            self._conn.send(name)
+            return dict(self._conn.recv())
+        from remote.double_ext import gitlab_graphql
+
+        if name == "gitlab":
+            self._ext = gitlab_graphql()
+            self._ext.__enter__()
+        elif name == "double":
+            self._ext.__exit__(None, None, None)
+        return stats(self._double, reset=name == "reset")
+
+    def close(self) -> None:
+        if self.local:
+            self._ctx.__exit__(None, None, None)
+        else:
+            self._conn.send("stop")
+            self._proc.join(timeout=30)
+
+
+def measure(double: Double, run: Callable[[], Any]) -> tuple[Any, float, dict[str, Any]]:
+    double.command("reset")
+    t0 = time.perf_counter()
+    value = run()
+    wall = time.perf_counter() - t0
+    return value, wall, double.command("stats")
+
+
+def row(
+    name: str, wall: float, stats: dict[str, Any], args: argparse.Namespace, conc: int
+) -> dict[str, Any]:
+    counts = stats["counts"]
+    total = sum(counts.values())
+    floor = total * args.latency_ms / 1000 / conc
+    return {
+        "phase": name,
+        "wall_s": round(wall, 3),
+        "requests": total,
+        "requests_per_project": round(total / args.projects, 4),
+        "latency_floor_s": round(floor, 3),
+        "wall_over_floor": round(wall / floor, 2) if floor else None,
+        "double_cpu_s": stats["busy_s"],  # CPU of the double's process (in-process: of both)
+        "per_endpoint": counts,
+    }
+
+
+def run_ours(double: Double, args: argparse.Namespace, label: str) -> list[dict[str, Any]]:
+    rows = []
+    base = resolve_settings(
+        url=double.url, token=double.reader, env={}, concurrency=args.concurrency,
+        batch_size=args.batch_size,
+    )  # fmt: skip
+    for audit in (False, True):
+        with tempfile.TemporaryDirectory() as cache:
+            settings = replace(base, cache_dir=Path(cache))
+
+            def go(settings: Any = settings, audit: bool = audit) -> Any:
+                if audit:
+                    return audit_remote("gitlab:hep", settings, audit_repo)
+                return remote_snapshots("gitlab:hep", settings)
+
+            run, wall, counts = measure(double, go)
+            r = row(
+                f"{label}_{'audit' if audit else 'fetch'}", wall, counts, args, args.concurrency
+            )
+            r.update(audited=len(run.results), skipped=len(run.skipped), failed=len(run.failed),
+                     batch_size=run.stats.batch_size)  # fmt: skip
+            rows.append(r)
+            show(r)
+            if audit:
+                warm, wall, counts = measure(double, go)
+                w = row(f"{label}_warm", wall, counts, args, args.concurrency)
+                w.update(from_cache=warm.stats.from_cache, target=args.projects / 100 + 2)
+                rows.append(w)
+                show(w)
+    return rows
+
+
+def show(r: dict[str, Any]) -> None:
+    print(
+        json.dumps({k: v for k, v in r.items() if k not in ("per_endpoint", "client")}), flush=True
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--projects", type=int, default=1000)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=25)
+    parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--in-process", action="store_true", help="serve the double in-process")
+    args = parser.parse_args(argv)
+    rows: list[dict[str, Any]] = []
+    double = Double(args)
+    try:
+        rows += run_ours(double, args, "double")
+        double.command("gitlab")
+        rows += run_ours(double, args, "gitlab")
+        double.command("double")
+        if not args.skip_naive:
+            world = SimpleNamespace(tokens=SimpleNamespace(reader=double.reader))
+            report, wall, counts = measure(double, lambda: naive_audit(double.url, world))  # type: ignore[arg-type]
+            r = row("naive", wall, counts, args, 1)
+            r.update(client=report)
+            rows.append(r)
+            show(r)
+    finally:
+        double.close()
+    naive = next((r for r in rows if r["phase"] == "naive"), None)
+    for r in rows:
+        if naive and r is not naive:
+            r["speedup_vs_naive"] = round(naive["wall_s"] / r["wall_s"], 1)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    out = RESULTS_DIR / f"bench_audit-N{args.projects}-L{args.latency_ms:g}.json"
+    meta = dict(vars(args))
+    out.write_text(json.dumps({"settings": meta, "rows": rows}, indent=2) + "\n", encoding="utf-8")
+    print(table(rows))
+    print(f"written: {out}")
+    return 0
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    head = (
+        "| phase | wall s | requests | req/project | latency floor s | wall/floor"
+        " | double CPU s | × faster than naive |"
+    )
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(
+            f"| {r['phase']} | {r['wall_s']:.2f} | {r['requests']} | {r['requests_per_project']:.3f}"
+            f" | {r['latency_floor_s']:.2f} | {r['wall_over_floor']} | {r['double_cpu_s']:.2f}"
+            f" | {r.get('speedup_vs_naive', '')} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
