@@ -176,13 +176,22 @@ def create(
         target = Path.cwd() / context["cookiecutter"]["__repo_name"]
         check_target(target)
     context["cookiecutter"].update(_template=str(template_dir), _checkout=__version__)
+    try:
+        _render_into(template_dir, context, target)
+    except OSError as exc:
+        raise UsageError(f"cannot write the new repository: {exc.strerror}", path=target) from exc
+    public = {k: v for k, v in context["cookiecutter"].items() if not k.startswith("_")}
+    return NewAnalysis(path=target, answers=public)
+
+
+def _render_into(template_dir: Path, context: dict[str, Any], target: Path) -> None:
+    """Render next to ``target`` (same file system), add ``.cruft.json``, move into place."""
     from cookiecutter.exceptions import CookiecutterException
+    from cookiecutter.generate import generate_files
 
     with tempfile.TemporaryDirectory(prefix=".hepci-new-", dir=target.parent) as tmp:
         context["cookiecutter"]["_output_dir"] = tmp
         try:
-            from cookiecutter.generate import generate_files
-
             rendered = Path(generate_files(str(template_dir), context, output_dir=tmp))
         except CookiecutterException as exc:
             raise HepciError(f"the template did not render: {exc}", path=template_dir) from exc
@@ -192,8 +201,6 @@ def create(
         if target.is_dir():
             target.rmdir()
         shutil.move(str(rendered), str(target))
-    public = {k: v for k, v in context["cookiecutter"].items() if not k.startswith("_")}
-    return NewAnalysis(path=target, answers=public)
 
 
 __all__ = ["NewAnalysis", "check_answers", "create", "parse_assignments", "template_options"]

@@ -188,3 +188,11 @@ def test_remote_group_audit_on_the_double(
         tst001 = next(r for r in audited[spec.full_path]["results"] if r["id"] == "TST001")
         assert tst001["skip_reason"] == "the source cannot list its files cheaply"
     assert "not audited" in capsys.readouterr().out or not data["failures"]
+
+
+def test_several_local_targets(repo, tmp_path, capsys):
+    other = make_repo(tmp_path / "other", {"README.md": "x\n", "LICENSE": "MIT\n"})
+    assert main(["audit", str(repo), str(other), "-f", "markdown"]) == 1
+    text = capsys.readouterr().out
+    assert "| Project | Score |" in text
+    assert f"## {repo}" in text and f"## {other}" in text

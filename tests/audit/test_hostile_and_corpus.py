@@ -7,6 +7,8 @@ from collections import Counter
 
 import pytest
 from conftest import corpus_files
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hepci.audit.engine import audit_repo
 from hepci.core.repo import LocalRepo, MemoryRepo
@@ -94,3 +96,17 @@ def test_corpus_audits_without_internal_errors(corpus_dir):
     assert per_rule["CI001"] == 0
     assert per_rule["CI007"] > 0 and per_rule["CI010"] > 0 and per_rule["CI012"] > 0
     assert per_rule["CI002"] < len(files) // 4
+
+
+YAMLISH = st.text(
+    alphabet=st.sampled_from(list("abc:-[]{}&*!|>'\"#\n  \t.$@/=0123456789")), max_size=200
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ci=YAMLISH, dockerfile=st.text(max_size=120), reana=YAMLISH)
+def test_arbitrary_files_never_crash_a_rule(ci, dockerfile, reana):
+    files = {".gitlab-ci.yml": ci, "Dockerfile": dockerfile, "reana.yaml": reana}
+    report = audit_repo(MemoryRepo("fuzz", {k: v.encode() for k, v in files.items()}))
+    assert no_crash(report) == []
+    assert {r.status for r in report.results} <= {"pass", "fail", "skip"}

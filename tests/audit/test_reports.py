@@ -46,6 +46,20 @@ def test_json_schema(run):
     assert ci007["findings"][0]["line"] == 1
     assert one["families"]["CI"]["applicable"] >= one["families"]["CI"]["passed"]
     assert data["failures"] == [{"target": "grp/three", "error": "403 Forbidden", "exit_code": 3}]
+    assert data["skipped_targets"] == []
+    assert set(data) == {
+        "schema_version", "tool", "generated_at", "fail_on", "exit_code", "summary",
+        "projects", "failures", "skipped_targets",
+    }  # fmt: skip
+    assert set(one) == {"name", "web_url", "score", "families", "seconds", "fail_on", "results"}
+
+
+def test_json_fields_are_documented(run, repo_root):
+    doc = (repo_root / "docs" / "audit-json.md").read_text(encoding="utf-8")
+    data = json.loads(render(run, "json"))
+    result = data["projects"][0]["results"][0]
+    for key in [*data, *data["projects"][0], *result, *data["summary"]]:
+        assert any(form in doc for form in (f"`{key}", f".{key}`", f".{key}[")), key
 
 
 def test_code_quality(run):
@@ -167,3 +181,54 @@ def test_html_screenshot_in_headless_chromium(run, tmp_path):
 
 def test_format_names():
     assert set(FORMATS) == {"terminal", "json", "markdown", "html", "codequality", "junit", "sarif"}
+
+
+@pytest.mark.slow
+def test_html_columns_sort_in_chromium(run, tmp_path):
+    """Click the Score header twice (by script) in headless Chromium; rows follow the score."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed")
+    clicks = "<script>var th=document.querySelectorAll('th')[1];th.click();th.click();</script>"
+    page = tmp_path / "sorted.html"
+    page.write_text(render(run, "html").replace("</body>", clicks + "</body>"), encoding="utf-8")
+    done = subprocess.run(
+        [
+            chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri(),
+        ],
+        check=True, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    body = done.stdout.split("<tbody>")[1].split("</tbody>")[0]
+    names = [row.split('data-v="')[1].split('"')[0] for row in body.split("<tr>")[1:]]
+    by_score = sorted(run.reports, key=lambda r: -(r.score() or -1))
+    assert names == [r.name for r in by_score]  # second click: descending
+    assert 'class="sorted-desc"' in done.stdout or "sorted-desc" in done.stdout
+
+
+def test_terminal_group_summary(run):
+    from hepci.audit.reports import terminal
+
+    text = terminal.render(run)
+    lines = text.splitlines()
+    assert lines[0].split() == [
+        "project",
+        "score",
+        "CI",
+        "IMG",
+        "WF",
+        "TST",
+        "REPO",
+        "GL",
+        "failed",
+    ]
+    rows = {line.split()[0]: line.split() for line in lines[1:3]}
+    assert set(rows) == {"grp/one", "grp/two"}
+    for report in run.reports:
+        assert rows[report.name][-1] == str(len(report.failed()))
+    often = text.split("Failing most often:")[1]
+    ci001 = next(line for line in often.splitlines() if "CI001" in line)
+    assert ci001.strip().endswith("1 of 2 projects")
+    assert "not audited: grp/three: 403 Forbidden" in text
+    assert "Fix first:" in terminal.render(run, verbose=True)

@@ -296,3 +296,20 @@ def test_rules_read_local_includes(rule):
     assert where(rule("CI014", files)) == [
         ("ci/build.yml", 2, "job `build`: tag `cvmfs` is now `k8s-cvmfs`")
     ]
+
+
+def test_defaults_and_deprecated_globals_reach_jobs(rule):
+    dind = (
+        "image: docker:24.0\nservices:\n  - docker:24.0-dind\nbuild:\n  script: [docker build .]\n"
+    )
+    result = rule("CI013", {".gitlab-ci.yml": dind})
+    assert where(result) == [
+        (".gitlab-ci.yml", 4, "job `build`: privileged docker-in-docker (`docker:24.0-dind`)")
+    ]
+    tags = (
+        "default:\n  tags: [cvmfs]\nrun:\n  script: [x]\n"
+        "opt-out:\n  inherit: {default: false}\n  script: [x]\n"
+    )
+    assert [f.message for f in rule("CI014", {".gitlab-ci.yml": tags}).findings] == [
+        "job `run`: tag `cvmfs` is now `k8s-cvmfs`"
+    ]

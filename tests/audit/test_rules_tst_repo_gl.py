@@ -34,10 +34,11 @@ def test_tst001_no_tests(audit):
     assert tst["TST002"].skip_reason == "requires TST001 (Tests exist), which failed"
 
 
-def test_tst001_needs_a_listing(rule):
+def test_tst001_without_a_listing(rule):
     result = rule("TST001", {"tests/test_a.py": ""}, listable=False)
     assert result.status == "skip"
     assert result.skip_reason == "the source cannot list its files cheaply"
+    assert rule("TST001", {"tests/conftest.py": ""}, listable=False).status == "pass"
 
 
 def test_tst002_tests_not_in_ci(rule):

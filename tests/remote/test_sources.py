@@ -250,3 +250,25 @@ def test_projects_by_full_paths_and_gitlab_complexity_take_many_projects_per_req
     assert counts[GRAPHQL] < alias_requests
     assert counts[GRAPHQL] <= 3 + math.ceil(audited / 10) + 3
     assert connection.stats.batch_size == 25
+
+
+def test_ci_job_token_reads_its_project_with_rest_only(
+    fresh_double: GitLabDouble, fresh_world: World
+) -> None:
+    from hepci.gitlab.settings import resolve_settings
+
+    gitlab_double, gitlab_world = fresh_double, fresh_world
+    token = gitlab_world.state.tokens[gitlab_world.tokens.job]
+    project = gitlab_world.state.projects[token.job_project_id or 0]
+    project.archived = False
+    env = {"CI_SERVER_URL": gitlab_double.url, "CI_JOB_TOKEN": gitlab_world.tokens.job}
+    settings = resolve_settings(env=env, timeout=5.0)
+    assert settings.token_kind == "job"
+    run = remote_snapshots(f"gitlab:{project.full_path}", settings)
+    counts = gitlab_double.stats.counts()
+    assert GRAPHQL not in counts  # GitLab refuses job tokens on GraphQL
+    assert counts["GET /projects/:id"] == 1  # the JOB-TOKEN header was accepted there
+    # GitLab (and the double) do not let a job token read files through the API
+    assert [f.full_path for f in run.failed] == [project.full_path]
+    assert run.failed[0].status == 401 and "token" in run.failed[0].reason
+    assert gitlab_world.tokens.job not in run.failed[0].reason

@@ -181,3 +181,31 @@ def test_cruft_context_re_renders_the_same_tree(tmp_path, capsys):
     again_files = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}
     orig_files.pop(Path(".cruft.json"))
     assert orig_files == again_files
+
+
+def test_interactive_answers_are_used(tmp_path):
+    """Without --no-input every question is asked; an empty line keeps the default."""
+    from typer.testing import CliRunner
+
+    from hepci.cli import app
+
+    # analysis_name, analysis_slug, author, email, namespace, project, version, flavour (2 =
+    # cmssw), workflow (4 = none), python, base image, license (2 = MIT)
+    answers = ["Z to mumu", "", "Ada Lovelace", "ada@cern.ch", "", "", "", "2", "4", "", "", "2"]
+    result = CliRunner().invoke(
+        app, ["new", str(tmp_path / "zmm")], input="\n".join(answers) + "\n"
+    )
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "zmm" / ".cruft.json").read_text())["context"]["cookiecutter"]
+    assert record["analysis_name"] == "Z to mumu" and record["analysis_slug"] == "z_to_mumu"
+    assert record["flavour"] == "cmssw" and record["workflow"] == "none"
+    assert record["license"] == "MIT" and record["author"] == "Ada Lovelace"
+
+
+def test_the_cli_does_not_import_cookiecutter_until_new_runs():
+    import subprocess
+    import sys
+
+    code = "import sys, hepci.cli; print('cookiecutter' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -194,3 +194,46 @@ def test_cli_check_write_check(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_registry_ids_unique() -> None:
     ids = [c.id for c in ALL_CODEMODS]
     assert len(ids) == len(set(ids)) == 10
+
+
+ANCHORS = """\
+.defaults: &defaults
+  image: "alpine:3.20"   # pinned
+  before_script:
+    - echo setup
+job:
+  <<: *defaults
+  type: test
+  script:
+    - !reference [.defaults, before_script]
+    - echo $CI_BUILD_REF_NAME   # ref
+
+  only:
+    - main
+"""
+
+
+def test_anchors_references_comments_blank_lines_survive() -> None:
+    text = ANCHORS
+    for codemod in ("type-to-stage", "ci-build-variables", "only-except-to-rules"):
+        text, manual = run(text, codemod)
+        assert not manual
+    before, after = ANCHORS.splitlines(), text.splitlines()
+    for line in [*before[:6], before[7], before[8], before[10]]:  # anchors, <<, !reference, blank
+        assert line in after
+    assert "  stage: test" in after
+    assert "    - echo $CI_COMMIT_REF_NAME   # ref" in after
+    assert after[-2:] == [
+        "  rules:",
+        '    - if: $CI_COMMIT_BRANCH == "main" || $CI_COMMIT_TAG == "main"',
+    ]
+    data = parse_text(text).body.data  # type: ignore[union-attr]
+    assert data["job"]["image"] == "alpine:3.20"  # the merge key still works
+
+
+def test_help_and_list(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["upgrade", "--help"]) == 0
+    assert "[skip ci]" in capsys.readouterr().out
+    assert main(["upgrade", "--list"]) == 0
+    listing = capsys.readouterr().out
+    assert all(cls.id in listing for cls in ALL_CODEMODS)

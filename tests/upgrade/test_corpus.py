@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import corpus_files
@@ -20,7 +21,15 @@ from hepci.upgrade.versions import release_policy
 CTX = UpgradeContext(release_policy(), cern=True)
 FILES = corpus_files()
 TOTALS: Counter[str] = Counter()
+_UPGRADED: dict[Path, Any] = {}
 STYLE_ONLY = ("YL014", "YL007", "YL010")  # indentation, comment indentation, empty lines
+
+
+def _all(path: Path, file: Any) -> Any:
+    """All codemods on one corpus file, computed once per session."""
+    if path not in _UPGRADED:
+        _UPGRADED[path] = upgrade_file(file, ALL_CODEMODS, CTX)
+    return _UPGRADED[path]
 
 
 def _load(path: Path):  # type: ignore[no-untyped-def]
@@ -85,7 +94,7 @@ def test_all_codemods_together_parse_and_converge(corpus_dir: Path) -> None:
         file = _load(path)
         if file is None or file.body is None:
             continue
-        outcome = upgrade_file(file, ALL_CODEMODS, CTX)
+        outcome = _all(path, file)
         if not outcome.changed:
             continue
         changed += 1
@@ -104,7 +113,7 @@ def test_upgraded_files_lint_no_worse(corpus_dir: Path, tmp_path: Path) -> None:
         file = _load(path)
         if file is None or file.body is None:
             continue
-        outcome = upgrade_file(file, ALL_CODEMODS, CTX)
+        outcome = _all(path, file)
         if not outcome.changed:
             continue
         before, after = tmp_path / f"b{checked}", tmp_path / f"a{checked}"

@@ -10,14 +10,19 @@ import pytest
 from gitlab_double.populate import World, build_world
 from gitlab_double.server import GitLabDouble
 
+from hepci.core.repo import MemoryRepo
+from hepci.upgrade.base import UpgradeContext
 from hepci.upgrade.codemods import ALL_CODEMODS
 from hepci.upgrade.group import GroupOptions, run_group
 from hepci.upgrade.group_write import JournalEntry, ScopeError
+from hepci.upgrade.local import plan_repo
+from hepci.upgrade.versions import release_policy
 
 BRANCH = "hepci/upgrade"
 COMMITS = "POST /projects/:id/repository/commits"
 MRS = "POST /projects/:id/merge_requests"
 HEADS = "HEAD /projects/:id/repository/files/:file_path"
+CTX = UpgradeContext(release_policy(extra_releases=("0.0.9", "0.1.0")))
 
 
 @pytest.fixture
@@ -124,11 +129,15 @@ def test_faults_leave_no_partial_commit_and_every_project_accounted(
     double.faults.clear()
     assert entries and all(e.status in {"mr-created", "mr-exists", "failed"} for e in entries)
     for project in world.state.projects.values():
-        branch = project.repo.branches.get(BRANCH)
-        if branch is None:
+        if BRANCH not in project.repo.branches:
             continue
-        default = project.repo.branches[project.default_branch_name]
-        assert branch != default  # a commit exists on the branch: it holds every change at once
+        # The branch holds the whole upgrade or nothing: its CI files need no further change.
+        head = project.repo.resolve(BRANCH)
+        base = project.repo.resolve(project.default_branch_name)
+        assert head is not None and base is not None and head.files != base.files
+        changed = [p for p in head.files if head.files[p] != base.files.get(p)]
+        repo = MemoryRepo("b", {p: project.repo.blobs[head.files[p]] for p in head.files})
+        assert changed and not plan_repo(repo, ALL_CODEMODS, CTX, changed).changed
     # A second run without faults finishes the job: one MR for every changed project.
     run_group(_options(double, world.tokens.owner, tmp_path / "j"), ALL_CODEMODS)
     mrs = _open_mrs(world)
@@ -171,7 +180,9 @@ def test_cli_plan_lists_projects_and_diffs(
 ) -> None:
     from hepci.cli import main
 
-    code = main(["upgrade", "gitlab:hep", "--gitlab-url", double.url, "--token", world.tokens.owner])
+    code = main(
+        ["upgrade", "gitlab:hep", "--gitlab-url", double.url, "--token", world.tokens.owner]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "+++ b/.gitlab-ci.yml" in out and "merge request(s) created" in out

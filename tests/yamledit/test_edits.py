@@ -319,3 +319,63 @@ def test_duplicate_keys_edit_the_effective_one_and_delete_all() -> None:
     assert edit(text, DeleteKey(("a",))) == "b: 2\n"
     with pytest.raises(UnsafeEditError, match="appears 2 times"):
         edit(text, RenameKey(("a",), "c"))
+
+
+def test_comment_between_key_and_value_stays() -> None:
+    text = "a:  # opens\n  - x\nb: 1\n"
+    assert edit(text, ReplaceValue(("a",), [])) == "a: []  # opens\nb: 1\n"
+    assert edit(text, ReplaceValue(("a",), {"k": 1})) == "a:  # opens\n  k: 1\nb: 1\n"
+    assert edit(text, ReplaceValue(("a",), "l1\nl2")) == "a: |-  # opens\n  l1\n  l2\nb: 1\n"
+    assert edit(text, DeleteItem(("a", 0))) == "a: []  # opens\nb: 1\n"
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("--verbose", "--verbose"),
+        ("-x", "-x"),
+        ("- x", '"- x"'),
+        ("?x", '"?x"'),
+        (":x", '":x"'),
+        ("on", '"on"'),
+        ("0o17", '"0o17"'),
+        ("012", '"012"'),
+        ("2024-01-01", '"2024-01-01"'),
+        ("", '""'),
+        ("a #b", '"a #b"'),
+        ("a#b", "a#b"),
+        ("$CI_COMMIT_TAG", "$CI_COMMIT_TAG"),
+        ("tab\there", '"tab\\there"'),
+    ],
+)
+def test_plain_scalars_are_quoted_only_when_needed(value: str, written: str) -> None:
+    out = edit("a: old\n", SetScalar(("a",), value))
+    assert out == f"a: {written}\n"
+    assert parse_text(out).body.data == {"a": value}  # type: ignore[union-attr]
+
+
+def test_character_offsets_with_non_ascii_text() -> None:
+    text = 'a: é😀x  # ü\nb: [ä, 1]\nc: "ö"\n'
+    out = edit(text, SetScalar(("b", 0), "z"), SetScalar(("c",), "new"), RenameKey(("a",), "ä"))
+    assert out == 'ä: é😀x  # ü\nb: [z, 1]\nc: "new"\n'
+
+
+def test_files_only_the_pure_parser_accepts_can_be_edited() -> None:
+    text = 'a: "\\x41"\nb:\n  - 1\n'  # libyaml rejects "\x41"; the YAML 1.2 parser reads "A"
+    file = parse_text(text)
+    assert file.body.data == {"a": "A", "b": [1]}  # type: ignore[union-attr]
+    out = edit(text, InsertItem(("b",), 1, 2), SetScalar(("a",), "B"))
+    assert out == 'a: "B"\nb:\n  - 1\n  - 2\n'
+
+
+def test_insert_into_a_file_without_final_newline() -> None:
+    assert edit("a: 1\nb:\n  - x", InsertItem(("b",), 1, "z")) == "a: 1\nb:\n  - x\n  - z"
+    assert edit("a: 1", InsertKey((), "b", 2)) == "a: 1\nb: 2"
+
+
+def test_keep_chomping_scalars_keep_their_blank_lines() -> None:
+    text = "a:\n  b: |+\n    kept\n\n\nc: 1\n"
+    out = edit(text, InsertKey(("a",), "d", 2))
+    assert out == "a:\n  b: |+\n    kept\n\n\n  d: 2\nc: 1\n"
+    assert edit(text, DeleteKey(("a", "b"))) == "a: {}\nc: 1\n"
+    assert edit(text, SetScalar(("a", "b"), "x")) == "a:\n  b: x\nc: 1\n"

@@ -308,3 +308,37 @@ def test_each_edit_changes_only_its_lines_and_reparses_to_the_intent(case) -> No
         assert not changed and inserted > 0
     if "\r\n" in file.text:
         assert result.text.count("\n") == result.text.count("\r\n")
+
+
+@SETTINGS
+@given(edit_cases(), st.data())
+def test_two_edits_in_one_call_equal_two_calls(case, more) -> None:
+    file, first, _, _, _ = case
+    if first is None:
+        return
+    try:
+        once = parse_text(apply_edits(file, [first]).text)
+    except UnsafeEditError:
+        return
+    data = once.body.data  # type: ignore[union-attr]
+    lists = [p for p in paths(data) if isinstance(get(data, p), list)]
+    dicts = [p for p in paths(data) if isinstance(get(data, p), dict)]
+    if lists and more.draw(st.booleans()):
+        path = more.draw(st.sampled_from(lists))
+        index = more.draw(st.integers(0, len(get(data, path))))
+        second = InsertItem(path, index, more.draw(values))
+    elif dicts:
+        path = more.draw(st.sampled_from(dicts))
+        second = InsertKey(path, "zz_new", more.draw(values))  # keys are at most 6 chars
+    else:
+        return
+    try:
+        expected = apply_edits(once, [second]).text
+    except UnsafeEditError:
+        return
+    together = apply_edits(file, [first, second])
+    assert together.text == expected
+    rebuilt = file.text
+    for patch in sorted(together.patches, key=lambda p: p.start, reverse=True):
+        rebuilt = rebuilt[: patch.start] + patch.replacement + rebuilt[patch.end :]
+    assert rebuilt == together.text

@@ -46,6 +46,28 @@ class CiView:
     tree: LocalTree | None = None
 
 
+DEFAULT_KEYS = (
+    "image", "services", "before_script", "after_script", "cache", "tags", "artifacts",
+    "retry", "timeout", "interruptible", "hooks", "id_tokens",
+)  # fmt: skip
+
+
+GLOBAL_DEFAULTS = ("image", "services", "cache", "before_script", "after_script")
+
+
+def _with_defaults(job: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    inherit = job.get("inherit")
+    wanted = inherit.get("default", True) if isinstance(inherit, dict) else True
+    if wanted is False:
+        return job
+    keys = [k for k in DEFAULT_KEYS if wanted is True or (isinstance(wanted, list) and k in wanted)]
+    filled = dict(job)
+    for key in keys:
+        if key not in filled and key in defaults:
+            filled[key] = defaults[key]
+    return filled
+
+
 class AuditContext:
     """Everything rules need, computed on first use and cached."""
 
@@ -153,8 +175,25 @@ class AuditContext:
         return CiView(path, True, None, tree)
 
     @cached_property
+    def ci_defaults(self) -> dict[str, Any]:
+        """``default:`` merged over the files (root last), then the deprecated globals."""
+        tree = self.ci.tree
+        if tree is None:
+            return {}
+        from hepci.core.cilocal import deep_merge
+
+        merged: dict[str, Any] = {}
+        for loaded in [*tree.files[1:], tree.files[0]]:
+            for key in GLOBAL_DEFAULTS:
+                if key in loaded.config.data:
+                    merged[key] = loaded.config.data[key]  # deprecated global keyword
+            merged = deep_merge(merged, loaded.config.default)
+        return merged
+
+    @cached_property
     def ci_jobs(self) -> dict[str, Any]:
-        """Every visible job, ``extends`` resolved, keyed by name (empty without a CI tree)."""
+        """Every visible job: ``extends`` resolved, ``default:`` keywords filled in (as GitLab
+        does unless ``inherit:default`` says otherwise), keyed by name."""
         tree = self.ci.tree
         if tree is None:
             return {}
@@ -164,7 +203,7 @@ class AuditContext:
                 continue
             data = tree.resolved_job(name)
             if isinstance(data, dict):
-                jobs[name] = data
+                jobs[name] = _with_defaults(data, self.ci_defaults)
         return jobs
 
     # ------------------------------------------------------------------- Dockerfiles

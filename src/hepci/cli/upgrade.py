@@ -13,7 +13,8 @@ def register(app: typer.Typer) -> None:
 
 def upgrade(  # noqa: PLR0917 - one parameter per CLI option
     target: str = typer.Argument(
-        ".", help="A repository, a CI file, or gitlab:GROUP[/PROJECT] for merge requests."
+        ".",
+        help="A repository, a CI file, or gitlab:GROUP (or gitlab:GROUP/PROJECT) for merge requests.",
     ),
     write: bool = typer.Option(False, "--write", help="Local: apply the changes (atomically)."),
     check: bool = typer.Option(
@@ -31,7 +32,9 @@ def upgrade(  # noqa: PLR0917 - one parameter per CLI option
     max_mrs: int = typer.Option(0, "--max-mrs", help="Group: stop after N new MRs (0: no cap)."),
     jobs: int = typer.Option(4, "--jobs", help="Group: parallel write workers."),
     skip_ci: bool = typer.Option(
-        False, "--skip-ci", help="Group: add [skip ci] so the upgrade commit runs no pipeline."
+        False,
+        "--skip-ci",
+        help="Group: add \\[skip ci] to the commit message (no push pipeline).",
     ),
     journal: str = typer.Option(None, "--journal", help="Group: journal file (resume)."),
     branch: str = typer.Option("hepci/upgrade", "--branch", help="Group: the MR source branch."),
@@ -51,7 +54,8 @@ def upgrade(  # noqa: PLR0917 - one parameter per CLI option
 
     Locally prints a unified diff (dry run); --write applies, --check exits 1 when something
     would change. With gitlab:GROUP prints a plan; --apply opens one MR per project.
-    Exit codes: 0 ok, 1 would change (--check), 2 usage, 3 some files/projects not done.
+    Exit codes: 0 ok, 1 would change (--check) or merge conflicts (--scaffold), 2 usage,
+    3 some files or projects could not be upgraded.
     """
     from hepci.upgrade.service import UpgradeOptions, list_codemods_text, run_upgrade
 

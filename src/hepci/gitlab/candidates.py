@@ -83,16 +83,12 @@ def local_includes(content: bytes, path: str = CI_FILE) -> list[str]:
 
     Unparsable YAML gives ``[]``: the audit reports the syntax error itself.
     """
-    from hepci.core.yamledit import parse_bytes
-
-    if b"include" not in content:  # most CI files: no need to parse
+    if b"include" not in content:  # no need to parse
         return []
-    try:
-        parsed = parse_bytes(content, path)
-        body = parsed.body
-        data = body.data if body is not None else None
-    except HepciError:
-        return []
+    block = _include_block(content)
+    data = _load(block, path) if block is not None else None  # fast: only the include block
+    if not isinstance(data, dict) or "include" not in data:
+        data = _load(content, path)
     if not isinstance(data, dict) or "include" not in data:
         return []
     out: list[str] = []
@@ -103,3 +99,28 @@ def local_includes(content: bytes, path: str = CI_FILE) -> list[str]:
         if clean and clean not in out:
             out.append(clean)
     return out[:MAX_INCLUDES]
+
+
+def _include_block(content: bytes) -> bytes | None:
+    """The top-level ``include:`` block's lines, or ``None`` (then the whole file is parsed)."""
+    lines = content.splitlines()
+    for start, line in enumerate(lines):
+        if line.startswith(b"include:"):
+            block = [line]
+            for following in lines[start + 1 :]:
+                if following[:1] not in (b"", b" ", b"\t", b"#", b"-"):
+                    break
+                block.append(following)
+            text = b"\n".join(block) + b"\n"
+            return None if b"*" in text or b"<<" in text else text  # aliases: parse it all
+    return None
+
+
+def _load(content: bytes, path: str) -> Any:
+    from hepci.core.yamledit import parse_bytes
+
+    try:
+        body = parse_bytes(content, path).body
+        return body.data if body is not None else None
+    except HepciError:
+        return None

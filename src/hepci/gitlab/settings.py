@@ -84,7 +84,7 @@ class RemoteSettings:
     rate: float | None = None  # requests/s for all threads; None: as GitLab's headers allow
     burst: int = 50
     max_wait: float = 300.0  # longest pause for a rate limit before giving up
-    batch_size: int = 20  # projects per GraphQL request, shrunk on complexity errors
+    batch_size: int = 25  # most projects per GraphQL request; fewer if the server says so
     shard: Shard | None = None
     cache_dir: Path | None = None  # None: no cache
     project_details: bool = False  # 2 REST calls/project: branch protection, latest pipeline

@@ -97,7 +97,16 @@ class LegacyImageBuild(Codemod):
         for name, job in config.jobs.items():
             node = mapping_of(job.node)
             data = job.data if isinstance(job.data, dict) else {}
-            if node is None or has_duplicate_keys(node) or not _legacy_kind(data):
+            if node is None or has_duplicate_keys(node):
+                continue
+            if not _legacy_kind(data):
+                if _inherited_dind(config, data):
+                    message = (
+                        f"job {name!r} builds with docker-in-docker from the global/default "
+                        "services: give it its own `services`, or move it to the image-build "
+                        "template by hand"
+                    )
+                    proposal.manual.append(self.manual(message, job.key_node))
                 continue
             try:
                 edits = self._job_edits(name, node, data)
@@ -172,6 +181,13 @@ class LegacyImageBuild(Codemod):
                 edits.append(DeleteItem(("include", kaniko[0].index, "file", index)))
         edits.append(InsertItem(("include",), len(node.items), ours))
         return edits
+
+
+def _inherited_dind(config: CiConfig, data: dict[str, Any]) -> bool:
+    scripts = " ".join(str(s) for s in str_items(data.get("script")) or [])
+    if "docker build" not in scripts or "services" in data:
+        return False
+    return _is_dind(config.data.get("services")) or _is_dind(config.default.get("services"))
 
 
 def _legacy_kind(data: dict[str, Any]) -> str | None:

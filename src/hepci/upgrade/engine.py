@@ -1,9 +1,9 @@
 """Run codemods over one CI file: propose, apply through the edit core, record what happened.
 
 Codemods run one after another, each on the text the previous one produced. A codemod's
-edits are applied together; when the edit core refuses (:class:`UnsafeEditError`), its units
-are retried one by one so that one unsafe spot does not block the rest, and every refused
-unit is reported. Nothing here writes files.
+edits come in units (the edits of one job, one include...), applied one unit at a time, all
+or nothing: when the edit core refuses a unit (:class:`UnsafeEditError`), that unit is
+reported and the others still apply. Nothing here writes files.
 """
 
 from __future__ import annotations
@@ -90,13 +90,7 @@ def _changed_lines(before: str, after: str) -> tuple[int, int]:
 
 
 def _apply(file: YamlFile, units: list[list[Edit]], run: CodemodRun) -> str:
-    """Apply all units (fast path) or, on refusal, each unit on its own."""
-    try:
-        result = apply_edits(file, [edit for unit in units for edit in unit])
-        run.applied = len(units) if result.changed else 0
-        return result.text
-    except UnsafeEditError:
-        pass
+    """Apply each unit on its own (all or nothing per unit); refused units are recorded."""
     current = file
     for unit in units:
         try:

@@ -114,7 +114,9 @@ def plan_group(
             result.skipped[path] = reason
             continue
         plan = plan_repo(snapshot.repo(), codemods, ctx)
-        if plan.changed:
+        if plan.errors and not plan.changed:
+            result.skipped[path] = "cannot upgrade: " + plan.errors[0]
+        elif plan.changed:
             result.plans[path] = plan
             snapshots[path] = snapshot
         else:
@@ -122,18 +124,13 @@ def plan_group(
     return result, snapshots
 
 
-def apply_group(
-    options: GroupOptions,
-    pool: ClientPool,
-    result: GroupResult,
+def _pending(
+    options: GroupOptions, pool: ClientPool, result: GroupResult, journal: Journal,
     snapshots: dict[str, Snapshot],
-    on_done: Callable[[JournalEntry], None] | None = None,
-) -> None:
-    """One branch + commit + MR per changed project; journaled; idempotent."""
+) -> list[str]:  # fmt: skip
+    """Changed projects still to write: not journaled as done, no open MR, under --max-mrs."""
     from hepci.gitlab.sources import parse_target
 
-    journal = Journal(Path(options.journal) if options.journal else None)
-    check_write_scope(pool, result.probe_project)
     ids = {path: snap.info.id for path, snap in snapshots.items()}
     single = next(iter(ids.values())) if len(snapshots) == 1 else None
     group = parse_target(options.target).path
@@ -149,10 +146,22 @@ def apply_group(
         else:
             todo.append(path)
     budget = options.max_mrs or len(todo)
-    todo, capped = todo[:budget], todo[budget:]
-    for path in capped:
+    for path in todo[budget:]:
         result.skipped[path] = f"--max-mrs {options.max_mrs} reached"
+    return todo[:budget]
 
+
+def apply_group(
+    options: GroupOptions,
+    pool: ClientPool,
+    result: GroupResult,
+    snapshots: dict[str, Snapshot],
+    on_done: Callable[[JournalEntry], None] | None = None,
+) -> None:
+    """One branch + commit + MR per changed project; journaled; idempotent."""
+    journal = Journal(Path(options.journal) if options.journal else None)
+    check_write_scope(pool, result.probe_project)
+    todo = _pending(options, pool, result, journal, snapshots)
     stop = threading.Event()
 
     def work(path: str) -> None:
@@ -202,6 +211,9 @@ def print_plan(result: GroupResult, *, diffs: bool, out: TextIO | None = None) -
             else ""
         )
         write(f"{path:{width}}  {', '.join(plan.codemods)}{status}\n")
+        for outcome in plan.files:
+            for note in outcome.manual:
+                write(f"{'':{width}}    manual ({note.rule}): {outcome.path}: {note.message}\n")
     for path, reason in sorted(result.skipped.items()):
         write(f"{path:{width}}  skipped: {reason}\n")
     for path, reason in sorted(result.failed.items()):

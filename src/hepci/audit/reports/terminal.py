@@ -6,7 +6,7 @@ Plain text with ANSI colours when writing to a terminal. It does not import rich
 
 from __future__ import annotations
 
-from hepci.audit.model import FAMILIES, AuditRun, RepoReport
+from hepci.audit.model import FAMILIES, SEVERITY_RANK, AuditRun, RepoReport, RuleResult
 
 CODES = {
     "bold": "1",
@@ -78,6 +78,37 @@ def _report(paint: _Painter, report: RepoReport, verbose: bool) -> list[str]:
     return lines
 
 
+def _group(paint: _Painter, run: AuditRun) -> list[str]:
+    """Many projects: one line each, then the rules failing most often (``-v``: everything)."""
+    width = min(max(len(r.name) for r in run.reports), 50)
+    head = f"{'project':<{width}} score " + " ".join(f"{f:>4}" for f in FAMILIES) + "  failed"
+    lines = [paint(head, "bold")]
+    for report in sorted(run.reports, key=lambda r: (r.score() or -1, r.name)):
+        scores = {s.family: s.score for s in report.family_scores()}
+        cells = " ".join(paint.score(scores.get(f), 4) for f in FAMILIES)
+        name = report.name if len(report.name) <= width else "…" + report.name[-width + 1 :]
+        lines.append(
+            f"{name:<{width}} {paint.score(report.score(), 5)} {cells}  {len(report.failed()):>6}"
+        )
+    counts: dict[str, list[RuleResult]] = {}
+    for report in run.reports:
+        for result in report.failed():
+            counts.setdefault(result.id, []).append(result)
+    if counts:
+        lines += ["", paint("Failing most often:", "bold")]
+        ranked = sorted(counts.values(), key=lambda rs: (-SEVERITY_RANK[rs[0].severity], -len(rs)))
+        for results in ranked:
+            first = results[0]
+            fixes = dict.fromkeys(f for r in results for f in r.available_fixes())
+            fix = paint(f"  (hepci upgrade: {', '.join(fixes)})", "cyan") if fixes else ""
+            lines.append(
+                f"  {paint(first.id, SEVERITY_STYLE[first.severity])} [{first.severity}] "
+                f"{first.title}: {len(results)} of {len(run.reports)} projects{fix}"
+            )
+    lines.append("")
+    return lines
+
+
 def _thresholds(run: AuditRun) -> str:
     return "/".join(sorted({r.fail_on for r in run.reports})) or "warning"
 
@@ -87,8 +118,11 @@ def render(
 ) -> str:
     paint = _Painter(color)
     lines: list[str] = []
-    for report in run.reports:
-        lines += _report(paint, report, verbose)
+    if len(run.reports) > 1 and not verbose:
+        lines += _group(paint, run)
+    else:
+        for report in run.reports:
+            lines += _report(paint, report, verbose)
     for failure in run.failures:
         lines.append(paint(f"not audited: {failure.target}: {failure.message}", "bold red"))
     for skipped in run.skipped:

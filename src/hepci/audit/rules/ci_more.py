@@ -206,13 +206,11 @@ class CI011(CiRule):
     severity: ClassVar[Severity] = "info"
 
     def check(self, ctx: AuditContext) -> list[Finding]:
-        tree = ctx.ci.tree
-        if tree is None:
+        if ctx.ci.tree is None:
             raise Skip("no parsed CI configuration")
-        default = tree.root.config.default.get("artifacts")
         found = []
         for name, job in ctx.ci_jobs.items():
-            artifacts = job.get("artifacts", default)
+            artifacts = job.get("artifacts")
             if not isinstance(artifacts, dict):
                 continue
             if not (artifacts.get("paths") or artifacts.get("untracked")):
@@ -286,13 +284,11 @@ class CI014(CiRule):
     fix: ClassVar[tuple[str, ...]] = ("cvmfs-tag",)
 
     def check(self, ctx: AuditContext) -> list[Finding]:
-        tree = ctx.ci.tree
-        if tree is None:
+        if ctx.ci.tree is None:
             raise Skip("no parsed CI configuration")
-        default_tags = as_list(tree.root.config.default.get("tags"))
         found = []
         for name, job in ctx.ci_jobs.items():
-            if "cvmfs" in as_list(job.get("tags", default_tags)):
+            if "cvmfs" in as_list(job.get("tags")):
                 path, line = job_location(ctx, name, "tags")
                 found.append(
                     Finding(

@@ -33,7 +33,7 @@ class GL001(GlRule):
     def check(self, ctx: AuditContext) -> list[Finding]:
         meta = _meta(ctx)
         if meta.default_branch_protected is None:
-            raise Skip("branch protection is unknown")
+            raise Skip("branch protection is unknown (group audits read it with --details)")
         if meta.default_branch_protected:
             return []
         return [Finding(f"default branch `{meta.default_branch or '?'}` is not protected")]
@@ -48,7 +48,7 @@ class GL002(GlRule):
     def check(self, ctx: AuditContext) -> list[Finding]:
         status = _meta(ctx).latest_pipeline_status
         if status is None:
-            raise Skip("no pipeline on the default branch")
+            raise Skip("latest pipeline status is unknown (group audits read it with --details)")
         if status == "failed":
             return [Finding("the latest default-branch pipeline failed")]
         return []

@@ -177,9 +177,28 @@ def skip_properties(text: str, i: int) -> int:
     return i
 
 
+def _last_leaf(node: Node) -> Node:
+    while isinstance(node, MappingNode | SequenceNode) and node.items and not node.flow:
+        last = node.items[-1]
+        node = last[1] if isinstance(last, tuple) else last
+    return node
+
+
 def content_end(text: str, node: Node) -> int:
-    """End of a node's text without the trailing blank lines a block scalar swallows."""
+    """End of a node's text without the trailing blank lines a block scalar swallows.
+
+    A ``|+``/``>+`` scalar keeps its trailing blank lines as content: they stay inside.
+    """
     end = node.end.offset
+    leaf = _last_leaf(node)
+    if isinstance(leaf, ScalarNode) and leaf.style in ("literal", "folded"):
+        header = text[leaf.start.offset : line_end(text, leaf.start.offset)].split("#", maxsplit=1)[
+            0
+        ]
+        if "+" in header:  # end on the last kept line, before its line break
+            if end > node.start.offset and text[end - 1] == "\n":
+                end -= 2 if text[end - 2 : end] == "\r\n" else 1
+            return end
     while end > node.start.offset and text[end - 1] in " \t\r\n":
         end -= 1
     return end
