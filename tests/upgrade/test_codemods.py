@@ -237,3 +237,15 @@ def test_help_and_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["upgrade", "--list"]) == 0
     listing = capsys.readouterr().out
     assert all(cls.id in listing for cls in ALL_CODEMODS)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_write_keeps_encoding_and_crlf(tmp_path: Path, encoding: str) -> None:
+    text = "job:\r\n  type: test\r\n  script: [x]  # é\r\n"
+    bom = b"\xff\xfe" if encoding == "utf-16" else b""
+    data = bom + text.encode("utf-16-le" if encoding == "utf-16" else "utf-8")
+    (tmp_path / ".gitlab-ci.yml").write_bytes(data)
+    assert main(["upgrade", str(tmp_path), "--write"]) == 0
+    expected = text.replace("type:", "stage:")
+    encoded = expected.encode("utf-16-le" if encoding == "utf-16" else "utf-8")
+    assert (tmp_path / ".gitlab-ci.yml").read_bytes() == bom + encoded
