@@ -116,7 +116,7 @@ def test_second_build_reuses_registry_cache(
     first_layers = [layer["digest"] for layer in first["layers"]]  # type: ignore[index]
     second_layers = [layer["digest"] for layer in second["layers"]]  # type: ignore[index]
     # The RUN layer holds random bytes: equal digests mean it came from the cache, not a rerun.
-    assert len(first_layers) == len(second_layers) == 4
+    assert len(first_layers) == len(second_layers) >= 4
     assert second_layers[:3] == first_layers[:3]  # base, COPY, RUN with random bytes
     assert out.count("Cache pulled from remote") >= 2
     assert registry.tags(f"{name}/cache")  # the cache repository was populated

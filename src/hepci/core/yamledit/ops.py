@@ -226,7 +226,8 @@ def rename_key(ctx: Ctx, path: Sequence[Any], new_key: str) -> list[Patch]:
     steps, _ = target(ctx, path, changes_target=False)
     step = steps[-1]
     key, mapping = step.key, step.container
-    assert key is not None and isinstance(mapping, MappingNode)
+    if key is None or not isinstance(mapping, MappingNode):
+        raise Refused(f"{format_path(path)} ends with an index; only keys can be renamed")
     if key.value == new_key:
         return []
     others = [k for k, _, _ in mapping.pairs()]
@@ -249,7 +250,8 @@ def delete_key(ctx: Ctx, path: Sequence[Any]) -> list[Patch]:
     steps, _ = target(ctx, path, changes_target=True)
     step = steps[-1]
     mapping = step.container
-    assert isinstance(mapping, MappingNode) and step.key is not None
+    if step.key is None or not isinstance(mapping, MappingNode):
+        raise Refused(f"{format_path(path)} ends with an index; use DeleteItem")
     name = step.key.value
     doomed = [i for i, (k, _) in enumerate(mapping.items) if key_is(k, name)]
     for index in doomed:
@@ -299,7 +301,8 @@ def delete_item(ctx: Ctx, path: Sequence[Any]) -> list[Patch]:
     steps, node = target(ctx, path, changes_target=True)
     step = steps[-1]
     seq = step.container
-    assert isinstance(seq, SequenceNode)
+    if not isinstance(seq, SequenceNode):
+        raise Refused(f"{format_path(path)} ends with a key; use DeleteKey")
     if len(seq.items) == 1:
         return replace_value(ctx, path[:-1], [])
     index = step.index
