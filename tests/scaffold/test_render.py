@@ -247,3 +247,12 @@ def test_hepci_audit_has_no_error_or_warning(rendered, capsys, flavour, workflow
     assert report["summary"]["audited"] == 1
     assert report["summary"]["failed_rules"]["error"] == 0
     assert report["summary"]["failed_rules"]["warning"] == 0
+
+
+def test_generated_python_passes_its_own_ruff_hooks(rendered, flavour, workflow, extra):
+    """The repository ships ruff in .pre-commit-config.yaml: its own code must pass it."""
+    repo = rendered[combo_id(flavour, workflow, extra)]
+    checked = run([tool("ruff"), "check", "--no-cache", "."], cwd=repo)
+    assert checked.returncode == 0, checked.stdout
+    formatted = run([tool("ruff"), "format", "--check", "--no-cache", "."], cwd=repo)
+    assert formatted.returncode == 0, formatted.stdout

@@ -176,3 +176,51 @@ def test_retag_fails_for_a_missing_source(
     done = project.gcl("image-retag", context="tag", check=False)
     assert done.returncode != 0
     assert registry.tags("physics/nosource") == set()
+
+
+KANIKO_STYLE_CI = """\
+include:
+  - local: /ci-templates/image-build.yml
+    inputs:
+      job-name: unused-default-job
+      changes: ["nothing-matches-this"]
+
+# A job written for CERN's kaniko template (`extends: .build_kaniko`), switched to ours.
+build_image:
+  stage: build
+  extends: .hepci-image-build
+  rules:
+    - when: on_success
+  variables:
+    CONTEXT_DIR: docker
+    DOCKER_FILE_NAME: docker/Dockerfile
+    REGISTRY_IMAGE_PATH: ${CI_REGISTRY_IMAGE}/analysis:${CI_COMMIT_SHORT_SHA}
+    PUSH_IMAGE: "true"
+    BUILD_ARGS: BASE=$BASE_IMAGE GREETING=kaniko
+    EXTRA_TAGS: stable v2
+    IMAGE_BUILD_CACHE: "false"
+"""
+
+
+def test_kaniko_template_variables_drop_in(
+    tmp_path: Path, registry: Registry, base_image: str
+) -> None:
+    project = _project(tmp_path, registry, base_image, "dropin")
+    project.write({".gitlab-ci.yml": KANIKO_STYLE_CI})
+    project.commit("switch from kaniko")
+    # A separate registry account in REGISTRY_USER/REGISTRY_PASSWORD wins over the job token.
+    project.variables.update(
+        {"REGISTRY_USER": registry.user, "REGISTRY_PASSWORD": registry.password,
+         "CI_REGISTRY_USER": "gitlab-ci-token", "CI_REGISTRY_PASSWORD": "wrong-job-token"}
+    )  # fmt: skip
+    project.branch("feature")
+    storage = tmp_path / "storage-dropin"
+    storage.mkdir()
+    # PUSH_IMAGE "true" pushes even from a merge-request pipeline, as with kaniko.
+    done = project.gcl("build_image", context="mr", extra=fresh_storage(storage))
+    assert registry.password not in done.stdout + done.stderr
+    sha = git(project.path, "rev-parse", "--short=8", "HEAD")
+    assert registry.tags("physics/dropin/analysis") == {sha, "stable", "v2"}
+    assert registry.tags("physics/dropin/analysis/cache") == set()  # cache turned off
+    config = registry.config("physics/dropin/analysis", "stable")["config"]
+    assert config["Labels"]["org.opencontainers.image.ref.name"] == "feature"  # type: ignore[index]

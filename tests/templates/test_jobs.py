@@ -74,8 +74,8 @@ def test_python_tests_reports(tmp_path: Path, gcl: str, venv_bin: Path) -> None:
     assert 0.5 < rate < 1.0  # never_tested() is not covered
     classes = {c.get("filename") for c in cobertura.iter("class")}
     assert any(name and name.endswith("cuts.py") for name in classes)
-    # The job's `coverage:` regex picks the total pytest-cov prints.
-    assert f"{round(rate * 100)}%" in done.stdout
+    # The job's `coverage:` regex picks the total pytest-cov prints (as GitLab would).
+    assert f"PASS  python-tests {round(rate * 100)}% coverage" in done.stdout
 
 
 def test_python_tests_failure_still_reports(tmp_path: Path, gcl: str, venv_bin: Path) -> None:

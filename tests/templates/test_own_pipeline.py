@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from templates._project import TEMPLATES_DIR, Project
-from templates.test_static import schema_errors
+from templates._schema import schema_errors
 
 pytestmark = pytest.mark.slow
 

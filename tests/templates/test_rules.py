@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from templates._analysis import ALL_TEMPLATES, FILES
-from templates._project import Project
+from templates._project import TEMPLATES_DIR, Project
+
+from hepci import __version__
 
 pytestmark = pytest.mark.slow
 
@@ -85,3 +87,22 @@ def test_audit_and_unpacked_jobs_are_off_by_default(tmp_path: Path, gcl: str) ->
     assert "image-retag" in jobs and "lint-yaml" in jobs
     assert "image-retag-unpacked" not in jobs
     assert "lint-audit" not in jobs
+
+
+def test_include_project_as_documented(tmp_path: Path, gcl: str) -> None:
+    """The documented `include: project: hepci/hepci, ref: <version>` form, served from
+    gitlab-ci-local's include cache (seeded as a fetch would fill it: no network)."""
+    ci = FILES[".gitlab-ci.yml"].replace(
+        "  - local: /ci-templates/",
+        f'  - project: hepci/hepci\n    ref: "{__version__}"\n    file: /ci-templates/',
+    )
+    project = Project.create(tmp_path / "zpeak", {**FILES, ".gitlab-ci.yml": ci})
+    cache = project.path / ".gitlab-ci-local/includes/gitlab.example.org/hepci/hepci" / __version__
+    (cache / "ci-templates").mkdir(parents=True)
+    for name in ALL_TEMPLATES:
+        (cache / "ci-templates" / f"{name}.yml").write_text(
+            (TEMPLATES_DIR / f"{name}.yml").read_text()
+        )
+    project.tag("1.0.0")
+    expected = {**BUILD, **CODE, **LINT, **RETAG, "reana-run": "on_success"}
+    assert listed(project, "tag") == expected

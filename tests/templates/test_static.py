@@ -3,14 +3,11 @@ the spec-header model (hepci.core.templates) and the generated docs."""
 
 from __future__ import annotations
 
-import json
 import re
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
-import jsonschema
 import pytest
+from templates._schema import schema_errors
 from yamllint import linter
 from yamllint.config import YamlLintConfig
 
@@ -29,20 +26,6 @@ GLOBAL_KEYWORDS = {"stages", "default", "workflow", "variables", "include", "ima
 YAMLLINT = YamlLintConfig(
     "{extends: default, rules: {line-length: {max: 120}, document-start: disable}}"
 )
-
-
-@cache
-def gitlab_schema() -> dict[str, object]:
-    path = resources.files("check_jsonschema") / "builtin_schemas/vendor/gitlab-ci.json"
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def schema_errors(document: object) -> list[str]:
-    validator = jsonschema.Draft7Validator(gitlab_schema())
-    return [
-        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-        for e in validator.iter_errors(document)
-    ]
 
 
 def test_all_capabilities_are_shipped() -> None:

@@ -263,6 +263,7 @@ def test_unsafe_or_impossible_edits_are_refused_with_a_reason(edit_, reason) -> 
         apply_edits(parse_text(ANCHORS, "ci.yml"), [edit_])
     assert reason in str(info.value)
     assert str(info.value).startswith("ci.yml")
+    assert f"cannot apply {type(edit_).__name__} " in str(info.value)
     assert info.value.exit_code == ExitCode.FINDINGS
 
 
@@ -379,3 +380,25 @@ def test_keep_chomping_scalars_keep_their_blank_lines() -> None:
     assert out == "a:\n  b: |+\n    kept\n\n\n  d: 2\nc: 1\n"
     assert edit(text, DeleteKey(("a", "b"))) == "a: {}\nc: 1\n"
     assert edit(text, SetScalar(("a", "b"), "x")) == "a:\n  b: x\nc: 1\n"
+
+
+def test_new_quoted_strings_follow_the_files_quoting_habit() -> None:
+    single = "a: 'x'\nb: 'y'\nc: \"z\"\nd: plain\n"
+    out = edit(single, SetScalar(("d",), "1.0"), InsertKey((), "e", ["a: b", "it's"]))
+    assert out == single.replace("d: plain", "d: '1.0'") + "e:\n  - 'a: b'\n  - it's\n"
+    double = 'a: "x"\nd: plain\n'
+    assert edit(double, SetScalar(("d",), "1.0")) == 'a: "x"\nd: "1.0"\n'
+
+
+def test_literal_replacement_stays_deeper_than_following_comments() -> None:
+    text = "a:   |\n    text\n  # comment at 2\nb: 1\n"
+    out = edit(text, ReplaceValue(("a",), "m\nl\n"))
+    assert out == "a: |\n    m\n    l\n  # comment at 2\nb: 1\n"
+
+
+def test_explicit_keys_are_refused_for_structural_edits() -> None:
+    text = "? a\n: 1\nb: 2\n"
+    for change in (DeleteKey(("a",)), InsertKey((), "c", 3), RenameKey(("b",), "c")):
+        with pytest.raises(UnsafeEditError, match="explicit"):
+            edit(text, change)
+    assert edit(text, SetScalar(("b",), 3)) == "? a\n: 1\nb: 3\n"

@@ -76,6 +76,10 @@ exact jobs each one runs. **`cmssw-build` is the only template not executed for 
 it needs CVMFS (`/cvmfs/cms.cern.ch`), so its scripts run against fake `scram`, `cmsrel`
 and `cmsset_default.sh` that record their calls.
 
+Runner tags default to `[]` (no tags). GitLab runs such jobs, but the JSON schema of its
+editor (and of gitlab-ci-local) wants at least one tag: run gitlab-ci-local with
+`--ignore-schema-paths "#/definitions/tags/minItems"` or set `runner-tags`.
+
 ## Templates
 """
 

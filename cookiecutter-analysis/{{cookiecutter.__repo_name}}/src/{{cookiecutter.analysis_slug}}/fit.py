@@ -1,4 +1,4 @@
-"""Locate the Z peak: a Breit-Wigner ⊗ resolution approximated by a Voigt profile on an exponential."""
+"""Locate the Z peak: a Voigt profile (Breit-Wigner ⊗ resolution) on an exponential."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from scipy.optimize import curve_fit
 from scipy.special import voigt_profile
 
 
-def model(x: np.ndarray, n_sig: float, mass: float, sigma: float, n_bkg: float, slope: float) -> np.ndarray:
+def model(
+    x: np.ndarray, n_sig: float, mass: float, sigma: float, n_bkg: float, slope: float
+) -> np.ndarray:
     """Events per GeV: Voigt(mass, sigma, Γ_Z) signal on an exponential background."""
     width = 2.4952
     return n_sig * voigt_profile(x - mass, sigma, width / 2) + n_bkg * np.exp(-slope * (x - 60.0))
@@ -34,7 +36,7 @@ def fit_peak(counts: np.ndarray, variances: np.ndarray, edges: np.ndarray) -> di
         "chi2": chi2,
         "ndf": int(len(centres) - len(params)),
         "entries": float(counts.sum()),
-        "parameters": dict(zip(names, map(float, params))),
+        "parameters": dict(zip(names, map(float, params), strict=True)),
     }
 
 

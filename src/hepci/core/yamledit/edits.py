@@ -19,7 +19,13 @@ from typing import Any
 from hepci.core.yamledit.data import Tagged
 from hepci.core.yamledit.document import PathKey, YamlDocument, YamlFile, load_file, parse_source
 from hepci.core.yamledit.inserts import insert_item, insert_key
-from hepci.core.yamledit.locate import Refused, aliased_anchors, format_path, resolve_path
+from hepci.core.yamledit.locate import (
+    Refused,
+    aliased_anchors,
+    format_path,
+    quote_habit,
+    resolve_path,
+)
 from hepci.core.yamledit.ops import (
     Ctx,
     Patch,
@@ -29,6 +35,7 @@ from hepci.core.yamledit.ops import (
     replace_value,
     set_scalar,
 )
+from hepci.core.yamledit.pieces import Pieces
 from hepci.core.yamledit.render import RenderError
 from hepci.core.yamledit.source import Limits, SourceText, write_atomic
 from hepci.errors import HepciError, UnsafeEditError
@@ -208,60 +215,6 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-# --- composing patches ----------------------------------------------------------------------
-
-
-class _Pieces:
-    """The current text as pieces of the original (``(start, end)``) and new text (``str``)."""
-
-    def __init__(self, original: str) -> None:
-        self.original = original
-        self.pieces: list[tuple[int, int] | str] = [(0, len(original))] if original else []
-
-    def _split(self, at: int) -> int:
-        """Split so a piece boundary falls at current offset ``at``; return that piece index."""
-        pos = 0
-        for i, piece in enumerate(self.pieces):
-            size = len(piece) if isinstance(piece, str) else piece[1] - piece[0]
-            if pos == at:
-                return i
-            if pos < at < pos + size:
-                cut = at - pos
-                if isinstance(piece, str):
-                    self.pieces[i : i + 1] = [piece[:cut], piece[cut:]]
-                else:
-                    self.pieces[i : i + 1] = [
-                        (piece[0], piece[0] + cut),
-                        (piece[0] + cut, piece[1]),
-                    ]
-                return i + 1
-            pos += size
-        return len(self.pieces)
-
-    def apply(self, patches: Sequence[Patch]) -> None:
-        for patch in sorted(patches, key=lambda p: p.start, reverse=True):
-            start = self._split(patch.start)
-            end = self._split(patch.end)
-            self.pieces[start:end] = [patch.replacement] if patch.replacement else []
-
-    def text(self) -> str:
-        return "".join(p if isinstance(p, str) else self.original[p[0] : p[1]] for p in self.pieces)
-
-    def patches(self) -> tuple[Patch, ...]:
-        out: list[Patch] = []
-        cursor, pending = 0, ""
-        for piece in self.pieces:
-            if isinstance(piece, str):
-                pending += piece
-                continue
-            if piece[0] != cursor or pending:
-                out.append(Patch(cursor, piece[0], pending))
-            cursor, pending = piece[1], ""
-        if cursor != len(self.original) or pending:
-            out.append(Patch(cursor, len(self.original), pending))
-        return tuple(out)
-
-
 # --- applying -------------------------------------------------------------------------------
 
 
@@ -311,7 +264,14 @@ def _splice(text: str, patches: Sequence[Patch]) -> str:
 def _apply_one(file: YamlFile, edit: Edit, limits: Limits) -> tuple[YamlFile, list[Patch]]:
     doc = _document(file, edit)
     try:
-        ctx = Ctx(file.text, doc.root, doc.data, file.source.newline, aliased_anchors(doc.root))
+        ctx = Ctx(
+            file.text,
+            doc.root,
+            doc.data,
+            file.source.newline,
+            aliased_anchors(doc.root),
+            quote_habit(doc.root),
+        )
         patches = _plan(ctx, edit)
         want = intended(doc, edit)
         new_text = _splice(file.text, patches)
@@ -354,7 +314,7 @@ def _check(before: YamlFile, after: YamlFile, index: int, want: Any) -> str | No
 def apply_edits(file: YamlFile, edits: Sequence[Edit]) -> EditResult:
     """Apply ``edits`` in order as minimal text patches; raise UnsafeEditError when unsafe."""
     limits = file.documents[0].limits if file.documents else Limits()
-    pieces = _Pieces(file.text)
+    pieces = Pieces(file.text)
     current = file
     for edit in edits:
         current, patches = _apply_one(current, edit, limits)

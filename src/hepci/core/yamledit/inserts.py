@@ -20,7 +20,14 @@ from hepci.core.yamledit.locate import (
     skip_properties,
 )
 from hepci.core.yamledit.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from hepci.core.yamledit.ops import Ctx, Patch, key_is, replace_value, target
+from hepci.core.yamledit.ops import (
+    Ctx,
+    Patch,
+    key_is,
+    no_explicit_keys,
+    replace_value,
+    target,
+)
 from hepci.core.yamledit.render import render_block, render_inline, render_key
 
 
@@ -67,6 +74,7 @@ def insert_key(
         raise Refused(f"{format_path(path)} is &{node.anchor}, which aliases reuse")
     if after is not None and before is not None:
         raise Refused("give 'after' or 'before', not both")
+    no_explicit_keys(ctx, node)
     names = node.keys()
     if key in names:
         raise Refused(f"{format_path(path)} already has a key {key!r}", node.start.lineno)
@@ -74,7 +82,9 @@ def insert_key(
     if anchor_key is not None and anchor_key not in names:
         raise Refused(f"{format_path(path)} has no key {anchor_key!r}", node.start.lineno)
     if node.flow:
-        entry = f"{render_key(key, flow=True)}: {render_inline(value, flow=True)}"
+        entry = f"{render_key(key, flow=True, fallback=ctx.quote)}: " + render_inline(
+            value, flow=True, fallback=ctx.quote
+        )
         return [_flow_insert(ctx, node, entry, after=after, before=before)]
     col = node.items[0][0].start.column
     lines = render_block({key: value}, col, ctx.layout(node))
@@ -114,7 +124,7 @@ def insert_item(ctx: Ctx, path: Sequence[Any], index: int, value: Any) -> list[P
     if isinstance(index, bool) or not 0 <= index <= size:
         raise Refused(f"{format_path(path)} has {size} items; cannot insert at {index}")
     if node.flow:
-        rendered = render_inline(value, flow=True)
+        rendered = render_inline(value, flow=True, fallback=ctx.quote)
         if not node.items:
             at = _open_bracket(ctx, node)
             return [Patch(at, at, rendered)]

@@ -12,7 +12,7 @@ from typing import Any
 from hepci.core.yamledit.data import MERGE_TAG, merge_sources, to_data
 from hepci.core.yamledit.document import PathKey
 from hepci.core.yamledit.nodes import AliasNode, MappingNode, Node, ScalarNode, SequenceNode
-from hepci.core.yamledit.render import Layout
+from hepci.core.yamledit.render import Layout, Quote
 
 
 class Refused(Exception):
@@ -40,6 +40,12 @@ def format_path(path: Sequence[PathKey]) -> str:
     for step in path:
         out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
     return out or "<root>"
+
+
+def explicit_key(text: str, key: Node) -> bool:
+    """Whether ``key`` is written as an explicit ``? key`` entry (not supported by edits)."""
+    before = text[text.rfind("\n", 0, key.start.offset) + 1 : key.start.offset].rstrip()
+    return before.endswith("?")
 
 
 def _map_step(node: MappingNode, step: PathKey, data: Any, where: str) -> Step:
@@ -253,4 +259,12 @@ def detect_layout(root: Node | None, newline: str, near: Node | None = None) -> 
                 (local_seqs if node is near else seqs).append(offset)
     step = _common(local_steps, _common(steps, 2))
     seq = _common(local_seqs, _common(seqs, step))
-    return Layout(step=step, seq_offset=seq, newline=newline)
+    return Layout(step=step, seq_offset=seq, newline=newline, quote=quote_habit(root))
+
+
+def quote_habit(root: Node | None) -> Quote:
+    """``single`` when the file single-quotes more scalars than it double-quotes."""
+    styles = Counter(
+        n.style for n in (root.walk() if root is not None else ()) if isinstance(n, ScalarNode)
+    )
+    return "single" if styles["single"] > styles["double"] else "double"

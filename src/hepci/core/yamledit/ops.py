@@ -18,6 +18,7 @@ from hepci.core.yamledit.locate import (
     content_end,
     dash_before,
     detect_layout,
+    explicit_key,
     format_path,
     indicator_end,
     line_end,
@@ -61,6 +62,7 @@ class Ctx:
     data: Any
     newline: str
     aliased: set[str]
+    quote: Quote = "double"
 
     def layout(self, near: Node | None = None) -> Layout:
         return detect_layout(self.root, self.newline, near)
@@ -98,6 +100,12 @@ def target(ctx: Ctx, path: Sequence[Any], *, changes_target: bool) -> tuple[list
     return steps, node
 
 
+def no_explicit_keys(ctx: Ctx, mapping: MappingNode) -> None:
+    """Refuse to restructure a block mapping written with explicit ``? key`` entries."""
+    if not mapping.flow and any(explicit_key(ctx.text, key) for key, _ in mapping.items):
+        raise Refused("the mapping uses explicit '? key' entries", mapping.start.lineno)
+
+
 def _space_before(text: str, at: int, rendered: str) -> str:
     return rendered if at == 0 or text[at - 1] in " \t\n[{," else " " + rendered
 
@@ -116,7 +124,7 @@ def set_scalar(ctx: Ctx, path: Sequence[Any], value: Any) -> list[Patch]:
         return replace_value(ctx, path, value)
     flow = bool(steps) and steps[-1].container.flow
     if isinstance(value, str):
-        rendered = render_string(value, _prefer(node), flow=flow)
+        rendered = render_string(value, _prefer(node), flow=flow, fallback=ctx.quote)
     else:
         rendered = render_atom(value)
     start = skip_properties(ctx.text, node.start.offset) if node.anchor else node.start.offset
@@ -132,7 +140,7 @@ def replace_value(ctx: Ctx, path: Sequence[Any], value: Any) -> list[Patch]:
     step, text = steps[-1], ctx.text
     end = content_end(text, node)
     if step.container.flow:
-        rendered = render_inline(value, _prefer(node), flow=True)
+        rendered = render_inline(value, _prefer(node), flow=True, fallback=ctx.quote)
         return [Patch(node.start.offset, end, _space_before(text, node.start.offset, rendered))]
     ind = indicator_end(text, step)
     if ind is None:
@@ -140,7 +148,7 @@ def replace_value(ctx: Ctx, path: Sequence[Any], value: Any) -> list[Patch]:
     hanging = node.start.line > text.count("\n", 0, ind)
     clean = not text[ind : node.start.offset].strip()
     if not needs_block(value):
-        rendered = " " + render_inline(value, _prefer(node))
+        rendered = " " + render_inline(value, _prefer(node), fallback=ctx.quote)
         if not hanging:
             return [Patch(ind, end, rendered)]
         if clean:
@@ -159,6 +167,27 @@ def replace_value(ctx: Ctx, path: Sequence[Any], value: Any) -> list[Patch]:
     return _block_value(ctx, step, node, value, ind=ind, hanging=hanging, clean=clean)
 
 
+def _literal_indent(text: str, node: Node, default: int) -> int:
+    """Content indentation for a literal replacing ``node``: deeper than the comment lines that
+    follow it (a comment indented like the content would become content)."""
+    indent = default
+    if isinstance(node, ScalarNode) and node.style in ("literal", "folded"):
+        first = next_line(text, node.start.offset)
+        body = text[first : node.end.offset]
+        if body.strip():
+            line = next(x for x in body.splitlines() if x.strip())
+            indent = max(indent, len(line) - len(line.lstrip(" ")))
+    at = next_line(text, content_end(text, node))
+    while at < len(text):
+        line = text[at : line_end(text, at)]
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+        if line.strip():
+            indent = max(indent, len(line) - len(line.lstrip(" ")) + 1)
+        at = next_line(text, at)
+    return indent
+
+
 def _block_value(
     ctx: Ctx, step: Step, node: Node, value: Any, *, ind: int, hanging: bool, clean: bool
 ) -> list[Patch]:
@@ -170,7 +199,8 @@ def _block_value(
     parent_col = step.key.start.column
     layout = ctx.layout(step.container)
     if isinstance(value, str):
-        header, literal = render_literal(value, parent_col + layout.step)
+        indent = _literal_indent(text, node, parent_col + layout.step)
+        header, literal = render_literal(value, indent)
         if clean:
             return [
                 Patch(ind, line_end(text, end), f" {header}{rest}{ctx.newline}{ctx.lines(literal)}")
@@ -200,7 +230,7 @@ def _block_item(ctx: Ctx, step: Step, value: Any, *, ind: int, end: int, rest: s
     dash_col = dash - line_start(ctx.text, dash)
     layout = ctx.layout(None)
     if isinstance(value, str):
-        header, body = render_literal(value, dash_col + 2)
+        header, body = render_literal(value, _literal_indent(ctx.text, step.node, dash_col + 2))
         return Patch(ind, line_end(ctx.text, end), f" {header}{rest}{ctx.newline}{ctx.lines(body)}")
     lines = render_block(value, dash_col + 2, layout)
     first = " " + lines[0].lstrip(" ") + rest
@@ -214,7 +244,7 @@ def _replace_root(ctx: Ctx, node: Node, value: Any) -> list[Patch]:
         return [Patch(node.start.offset, end, ctx.lines(body)[node.start.column :])]
     if needs_block(value):
         raise Refused("cannot replace a whole document by a multi-line string")
-    return [Patch(node.start.offset, end, render_inline(value, _prefer(node)))]
+    return [Patch(node.start.offset, end, render_inline(value, _prefer(node), fallback=ctx.quote))]
 
 
 # --- rename / delete ------------------------------------------------------------------------
@@ -228,6 +258,7 @@ def rename_key(ctx: Ctx, path: Sequence[Any], new_key: str) -> list[Patch]:
     key, mapping = step.key, step.container
     if key is None or not isinstance(mapping, MappingNode):
         raise Refused(f"{format_path(path)} ends with an index; only keys can be renamed")
+    no_explicit_keys(ctx, mapping)
     if key.value == new_key:
         return []
     others = [k for k, _, _ in mapping.pairs()]
@@ -239,7 +270,7 @@ def rename_key(ctx: Ctx, path: Sequence[Any], new_key: str) -> list[Patch]:
         )
     if key.anchor is not None and key.anchor in ctx.aliased:
         raise Refused(f"key {key.value!r} holds anchor &{key.anchor}", key.start.lineno)
-    rendered = render_key(new_key, flow=mapping.flow, prefer=_prefer(key))
+    rendered = render_key(new_key, flow=mapping.flow, prefer=_prefer(key), fallback=ctx.quote)
     start = skip_properties(ctx.text, key.start.offset) if (key.anchor or key.tag) else None
     return [Patch(start if start is not None else key.start.offset, key.end.offset, rendered)]
 
@@ -252,6 +283,7 @@ def delete_key(ctx: Ctx, path: Sequence[Any]) -> list[Patch]:
     mapping = step.container
     if step.key is None or not isinstance(mapping, MappingNode):
         raise Refused(f"{format_path(path)} ends with an index; use DeleteItem")
+    no_explicit_keys(ctx, mapping)
     name = step.key.value
     doomed = [i for i, (k, _) in enumerate(mapping.items) if key_is(k, name)]
     for index in doomed:

@@ -37,6 +37,7 @@ class Layout:
     step: int = 2
     seq_offset: int = 2
     newline: str = "\n"
+    quote: Quote = "double"
 
 
 def _resolves_to_str(text: str) -> bool:
@@ -68,10 +69,17 @@ def quote_double(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def render_string(text: str, prefer: Quote = "plain", *, flow: bool = False) -> str:
-    """One-line text for a string scalar, keeping ``prefer`` when the value allows it."""
+def render_string(
+    text: str, prefer: Quote = "plain", *, flow: bool = False, fallback: Quote = "double"
+) -> str:
+    """One-line text for a string scalar, keeping ``prefer`` when the value allows it.
+
+    A plain scalar that needs quotes gets ``fallback`` (the file's habit), if the value allows.
+    """
     if prefer == "plain" and plain_ok(text, flow=flow):
         return text
+    if prefer == "plain":
+        prefer = fallback
     if prefer == "single" and text.isprintable():
         return quote_single(text)
     return quote_double(text)
@@ -119,34 +127,40 @@ def render_literal(text: str, indent: int) -> tuple[str, list[str]]:
     return header, [(" " * indent + line) if line else "" for line in lines]
 
 
-def render_inline(value: Any, prefer: Quote = "plain", *, flow: bool = False) -> str:
+def render_inline(
+    value: Any, prefer: Quote = "plain", *, flow: bool = False, fallback: Quote = "double"
+) -> str:
     """One-line text for a scalar, an empty or flow collection, or a ``!reference``."""
     if isinstance(value, str):
-        return render_string(value, prefer, flow=flow)
+        return render_string(value, prefer, flow=flow, fallback=fallback)
     if isinstance(value, Reference):
         return "!reference [" + ", ".join(render_string(p, flow=True) for p in value.path) + "]"
     if isinstance(value, Tagged):
         if not value.tag.startswith("!") or any(c.isspace() for c in value.tag):
             raise RenderError(f"cannot write tag {value.tag!r}")
-        return f"{value.tag} {render_inline(value.value, flow=True)}"
+        return f"{value.tag} {render_inline(value.value, flow=True, fallback=fallback)}"
     if isinstance(value, Mapping):
         parts = [
-            f"{render_key(k, flow=True)}: {render_inline(v, flow=True)}" for k, v in value.items()
+            f"{render_key(k, flow=True, fallback=fallback)}: "
+            + render_inline(v, flow=True, fallback=fallback)
+            for k, v in value.items()
         ]
         return "{" + ", ".join(parts) + "}"
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(render_inline(v, flow=True) for v in value) + "]"
+        return "[" + ", ".join(render_inline(v, flow=True, fallback=fallback) for v in value) + "]"
     return render_atom(value)
 
 
-def render_key(key: Any, *, flow: bool = False, prefer: Quote = "plain") -> str:
+def render_key(
+    key: Any, *, flow: bool = False, prefer: Quote = "plain", fallback: Quote = "double"
+) -> str:
     """Text for a mapping key (strings are quoted when needed; no multi-line keys)."""
     if isinstance(key, str):
         if "\n" in key or "\r" in key or len(key) > 1000:
             raise RenderError(f"cannot write {key!r} as a mapping key")
         if key == "<<":
             raise RenderError("a new key named '<<' would be a merge key")
-        return render_string(key, prefer, flow=flow)
+        return render_string(key, prefer, flow=flow, fallback=fallback)
     return render_atom(key)
 
 
@@ -163,7 +177,7 @@ def render_block(value: Any, indent: int, layout: Layout) -> list[str]:
     lines: list[str] = []
     if isinstance(value, Mapping):
         for key, item in value.items():
-            head = f"{pad}{render_key(key)}:"
+            head = f"{pad}{render_key(key, fallback=layout.quote)}:"
             child = indent + (layout.seq_offset if isinstance(item, list | tuple) else layout.step)
             lines.extend(_with_child(head, item, child, layout))
         return lines
@@ -183,4 +197,4 @@ def _with_child(head: str, value: Any, child_indent: int, layout: Layout) -> lis
     if is_multiline(value) and literal_ok(value):
         header, body = render_literal(value, child_indent)
         return [f"{head} {header}", *body]
-    return [f"{head} {render_inline(value)}"]
+    return [f"{head} {render_inline(value, fallback=layout.quote)}"]
