@@ -131,8 +131,13 @@ def _locate(
 ) -> tuple[Node | None, str | None]:
     if document is None:
         return None, None
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        extra = _extra_keys(error.instance, error.schema)
+    schema = error.schema
+    if (
+        error.validator == "additionalProperties"
+        and isinstance(error.instance, dict)
+        and isinstance(schema, Mapping)
+    ):
+        extra = _extra_keys(error.instance, schema)
         parent = resolve_alias(document.find(list(path)))
         if extra and isinstance(parent, MappingNode):
             return parent.key_node(extra[0]) or parent, extra[0]
@@ -185,7 +190,7 @@ def describe(error: ValidationError, path: Sequence[Any], extra: str | None) -> 
         wanted = " or ".join(expected) if isinstance(expected, list) else str(expected)
         got = _JSON_TYPES.get(type(error.instance), type(error.instance).__name__)
         return f"{where}: expected {wanted}, got {got} {_short(error.instance)}"
-    if kind == "enum":
+    if kind == "enum" and isinstance(error.validator_value, list):
         allowed = ", ".join(str(v) for v in error.validator_value)
         return f"{where}: {_short(error.instance)} is not one of: {allowed}"
     if kind in {"oneOf", "anyOf"}:
