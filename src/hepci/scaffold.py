@@ -198,9 +198,11 @@ def _render_into(template_dir: Path, context: dict[str, Any], target: Path) -> N
         prune_empty_dirs(rendered)
         record = json.dumps(cruft_record(context), indent=2, sort_keys=True) + "\n"
         (rendered / CRUFT_FILE).write_text(record, encoding="utf-8")
-        if target.is_dir():
-            target.rmdir()
-        shutil.move(str(rendered), str(target))
+        if target.is_dir():  # empty (checked): fill it in place, it may be someone's cwd
+            for child in rendered.iterdir():
+                shutil.move(str(child), str(target / child.name))
+        else:
+            shutil.move(str(rendered), str(target))
 
 
 __all__ = ["NewAnalysis", "check_answers", "create", "parse_assignments", "template_options"]

@@ -209,3 +209,15 @@ def test_the_cli_does_not_import_cookiecutter_until_new_runs():
     code = "import sys, hepci.cli; print('cookiecutter' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_new_dot_fills_the_empty_current_directory(tmp_path, capsys, monkeypatch):
+    here = tmp_path / "z-peak"
+    here.mkdir()
+    inode = here.stat().st_ino
+    monkeypatch.chdir(here)
+    code, _, err = hepci(capsys, "new", ".", "--no-input")
+    assert code == 0, err
+    assert here.stat().st_ino == inode  # the same directory, not a replacement
+    assert (here / "src" / "z_peak" / "selection.py").is_file()
+    assert not list(tmp_path.glob(".hepci-new-*"))

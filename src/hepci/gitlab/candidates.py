@@ -7,6 +7,7 @@ with :func:`register_candidates` at import time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import posixpath
 from typing import Any
@@ -83,14 +84,21 @@ def local_includes(content: bytes, path: str = CI_FILE) -> list[str]:
 
     Unparsable YAML gives ``[]``: the audit reports the syntax error itself.
     """
+    return list(_local_includes(content, path))
+
+
+@functools.lru_cache(maxsize=512)
+def _local_includes(content: bytes, path: str) -> tuple[str, ...]:
     if b"include" not in content:  # no need to parse
-        return []
+        return ()
     block = _include_block(content)
-    data = _load(block, path) if block is not None else None  # fast: only the include block
+    if block is None:  # no top-level ``include:`` line
+        return ()
+    data = _load(block, path) if block else None  # fast: only the include block
     if not isinstance(data, dict) or "include" not in data:
         data = _load(content, path)
     if not isinstance(data, dict) or "include" not in data:
-        return []
+        return ()
     out: list[str] = []
     for entry in _local_entries(data["include"]):
         if any(ch in entry for ch in "*?[$"):
@@ -98,11 +106,11 @@ def local_includes(content: bytes, path: str = CI_FILE) -> list[str]:
         clean = normalize(entry)
         if clean and clean not in out:
             out.append(clean)
-    return out[:MAX_INCLUDES]
+    return tuple(out[:MAX_INCLUDES])
 
 
 def _include_block(content: bytes) -> bytes | None:
-    """The top-level ``include:`` block's lines, or ``None`` (then the whole file is parsed)."""
+    """The top-level ``include:`` block's lines; ``b""``: parse the whole file; ``None``: none."""
     lines = content.splitlines()
     for start, line in enumerate(lines):
         if line.startswith(b"include:"):
@@ -112,7 +120,9 @@ def _include_block(content: bytes) -> bytes | None:
                     break
                 block.append(following)
             text = b"\n".join(block) + b"\n"
-            return None if b"*" in text or b"<<" in text else text  # aliases: parse it all
+            return b"" if b"*" in text or b"<<" in text else text  # aliases: parse it all
+    if content.lstrip().startswith(b"{"):  # a flow-style document: parse it all
+        return b""
     return None
 
 
