@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv system-deps lint typecheck pytest docs bench clean
+.PHONY: demo test venv system-deps tools lint typecheck pytest docs bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,10 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
-pytest: venv
+tools: venv
+	$(PY) tests/templates/_tools.py
+
+pytest: venv tools
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: system-deps venv lint typecheck pytest

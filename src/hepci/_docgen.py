@@ -1,6 +1,7 @@
 """Regenerate the generated documentation: ``python -m hepci._docgen [--check]``.
 
-Writes ``docs/templates.md`` from the ``spec:inputs`` headers of ``ci-templates/``. With
+Writes ``docs/templates.md`` from the ``spec:inputs`` headers of ``ci-templates/`` and
+``docs/rules.md`` from the audit rule classes. With
 ``--check`` it writes nothing and exits 1 when a generated file is stale.
 """
 
@@ -21,7 +22,13 @@ def _templates_md() -> str:
     return render_templates_markdown()
 
 
-GENERATED: dict[str, Callable[[], str]] = {"templates.md": _templates_md}
+def _rules_md() -> str:
+    from hepci.audit.docs import render_rules_markdown
+
+    return render_rules_markdown()
+
+
+GENERATED: dict[str, Callable[[], str]] = {"templates.md": _templates_md, "rules.md": _rules_md}
 
 
 def stale_files(docs_dir: Path = DOCS_DIR) -> list[Path]:
