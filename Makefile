@@ -19,7 +19,7 @@ venv: $(PY)
 system-deps:
 	bash .ci/install-system-deps.sh
 
-demo: $(PY)
+demo:
 	bash .ci/demo.sh
 
 lint: venv
