@@ -17,9 +17,16 @@ from .fit import model  # noqa: E402
 
 
 def plot_mass(
-    counts: np.ndarray, edges: np.ndarray, results: dict[str, Any] | None, path: str | Path
+    counts: np.ndarray,
+    edges: np.ndarray,
+    results: dict[str, Any] | None,
+    path: str | Path,
+    label: str = "Synthetic sample",
 ) -> Path:
-    """Save the histogram (and the fit, when given) to ``path``."""
+    """Save the histogram (and the fit, when given) to ``path``.
+
+    ``label`` goes next to the CMS logo: say "Open Data" once the inputs are real CMS files.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     plt.style.use(mplhep.style.CMS)
@@ -33,7 +40,7 @@ def plot_mass(
     ax.set_xlabel(r"$m_{\mu\mu}$ [GeV]")
     ax.set_ylabel("Events / bin")
     ax.legend()
-    mplhep.cms.label("Open Data", data=True, ax=ax, rlabel="")
+    mplhep.cms.label(label, data=True, ax=ax, rlabel="")
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
