@@ -1,19 +1,26 @@
 """Regenerate the generated documentation: ``python -m hepci._docgen [--check]``.
 
-Writes ``docs/templates.md`` from the ``spec:inputs`` headers of ``ci-templates/`` and
-``docs/rules.md`` from the audit rule classes. With
-``--check`` it writes nothing and exits 1 when a generated file is stale.
+Writes ``docs/templates.md`` from the ``spec:inputs`` headers of ``ci-templates/``,
+``docs/rules.md`` from the audit rule classes, and the template table between the
+``<!-- templates-table:start/end -->`` markers of ``README.md``. With ``--check`` it writes
+nothing and exits 1 when a generated file is stale.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hepci.errors import ExitCode
 
-DOCS_DIR = Path(__file__).resolve().parent.parent.parent / "docs"
+ROOT_DIR = Path(__file__).resolve().parent.parent.parent
+DOCS_DIR = ROOT_DIR / "docs"
+README = ROOT_DIR / "README.md"
+_TABLE_REGION = re.compile(
+    r"(<!-- templates-table:start -->\n).*?(<!-- templates-table:end -->)", re.DOTALL
+)
 
 
 def _templates_md() -> str:
@@ -31,25 +38,51 @@ def _rules_md() -> str:
 GENERATED: dict[str, Callable[[], str]] = {"templates.md": _templates_md, "rules.md": _rules_md}
 
 
-def stale_files(docs_dir: Path = DOCS_DIR) -> list[Path]:
+def readme_with_table(text: str) -> str:
+    """``text`` with the template table between its markers brought up to date."""
+    from hepci.core.templates import render_readme_table
+
+    table = render_readme_table().rstrip("\n") + "\n"
+    return _TABLE_REGION.sub(lambda m: m.group(1) + table + m.group(2), text, count=1)
+
+
+Render = Callable[[str | None], str]
+"""Given a file's current text (``None`` when absent), its generated text."""
+
+
+def _whole_file(render: Callable[[], str]) -> Render:
+    return lambda _current: render()
+
+
+def _readme_region(current: str | None) -> str:
+    return readme_with_table(current or "")
+
+
+def _targets(docs_dir: Path, readme: Path | None) -> list[tuple[Path, Render]]:
+    targets = [(docs_dir / name, _whole_file(render)) for name, render in GENERATED.items()]
+    if readme is not None and readme.is_file():
+        targets.append((readme, _readme_region))
+    return targets
+
+
+def stale_files(docs_dir: Path = DOCS_DIR, readme: Path | None = README) -> list[Path]:
     """Generated files whose content differs from what would be generated now."""
     stale = []
-    for name, render in GENERATED.items():
-        path = docs_dir / name
+    for path, render in _targets(docs_dir, readme):
         current = path.read_text(encoding="utf-8") if path.is_file() else None
-        if current != render():
+        if current != render(current):
             stale.append(path)
     return stale
 
 
-def write_all(docs_dir: Path = DOCS_DIR) -> list[Path]:
+def write_all(docs_dir: Path = DOCS_DIR, readme: Path | None = README) -> list[Path]:
     """(Re)write every generated file; return those that changed."""
     changed = []
     docs_dir.mkdir(parents=True, exist_ok=True)
-    for name, render in GENERATED.items():
-        path = docs_dir / name
-        text = render()
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+    for path, render in _targets(docs_dir, readme):
+        current = path.read_text(encoding="utf-8") if path.is_file() else None
+        text = render(current)
+        if current != text:
             tmp = path.with_suffix(path.suffix + ".tmp")
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(path)

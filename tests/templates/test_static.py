@@ -12,7 +12,7 @@ from yamllint import linter
 from yamllint.config import YamlLintConfig
 
 from hepci import __version__
-from hepci._docgen import stale_files
+from hepci._docgen import stale_files, write_all
 from hepci.core import templates as tpl
 from hepci.errors import InputFileError
 
@@ -186,4 +186,13 @@ def test_docs_list_every_input() -> None:
 
 def test_stale_docs_are_detected(tmp_path: Path) -> None:
     (tmp_path / "templates.md").write_text("# old\n")
-    assert stale_files(tmp_path) == [tmp_path / "templates.md"]
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n<!-- templates-table:start -->\nold\n<!-- templates-table:end -->\n")
+    assert stale_files(tmp_path, readme) == [
+        tmp_path / "templates.md",
+        tmp_path / "rules.md",
+        readme,
+    ]
+    write_all(tmp_path, readme)
+    assert stale_files(tmp_path, readme) == []
+    assert "](docs/templates.md#image-build)" in readme.read_text()
