@@ -214,6 +214,8 @@ class AuditContext:
         found = []
         for path in self.sizes:
             base = path.rsplit("/", 1)[-1]
+            if _is_template_source(path):
+                continue  # an unrendered cookiecutter/copier file, not a Dockerfile of this repo
             if (
                 base in DOCKERFILE_NAMES
                 or base.startswith(("Dockerfile.", "Containerfile."))
@@ -267,3 +269,8 @@ class AuditContext:
         if cwl:
             found["cwl"] = sorted(cwl)
         return found
+
+
+def _is_template_source(path: str) -> bool:
+    """A path inside a cookiecutter/copier template (``{{cookiecutter.x}}/…``, ``{% if %}``)."""
+    return "{{" in path or "{%" in path

@@ -9,6 +9,8 @@ with that reason.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,9 +115,35 @@ class LocalRepo:
             raise InputFileError(f"cannot read: {exc.strerror or exc}", path=target) from None
 
     def files(self) -> list[RepoFile]:
+        """Every file; in a git work tree, those git does not ignore (tracked or not)."""
         if self._files is None:
-            self._files = sorted(self._walk(), key=lambda f: f.path)
+            listed = self._git_files()
+            found = self._walk() if listed is None else self._sized(listed)
+            self._files = sorted(found, key=lambda f: f.path)
         return self._files
+
+    def _git_files(self) -> list[str] | None:
+        if not (self._root / ".git").exists() or shutil.which("git") is None:
+            return None
+        done = subprocess.run(
+            ["git", "-C", str(self._root), "ls-files", "-z", "--cached", "--others",
+             "--exclude-standard"],
+            capture_output=True,
+            check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            return None
+        return [p for p in done.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+
+    def _sized(self, paths: list[str]) -> Iterator[RepoFile]:
+        for path in paths:
+            full = self._root / path
+            try:
+                if full.is_symlink() or not full.is_file():
+                    continue
+                yield RepoFile(path, full.stat().st_size)
+            except OSError:
+                continue
 
     def _walk(self) -> Iterator[RepoFile]:
         for dirpath, dirnames, filenames in os.walk(self._root):

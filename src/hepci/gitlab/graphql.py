@@ -106,10 +106,16 @@ class BlobFetcher:
             size = int((self._limit * HEADROOM - QC_COST) // per_project)
         return max(1, min(self.max_batch, size))
 
-    def _learn(self, score: int, limit: int, items: Sequence[Item], shared: bool) -> None:
+    def _learn(
+        self, score: int, limit: int, items: Sequence[Item], shared: bool, *, failed: bool = False
+    ) -> None:
+        """Cost per path slot: the lowest seen in a successful batch (bigger batches cost less
+        per slot under both graphql-ruby's and GitLab's rules), or the one of a rejected batch."""
         slots = sum(len(item.paths) + SLOT_OVERHEAD for item in items)
+        unit = max((score - QC_COST) / max(slots, 1), 0.01)
         with self._lock:
-            self._units[shared] = max((score - QC_COST) / max(slots, 1), 0.01)
+            known = self._units.get(shared)
+            self._units[shared] = unit if failed or known is None else min(known, unit)
             self._limit = limit
 
     # -- query text ---------------------------------------------------------------------------
@@ -211,9 +217,8 @@ class BlobFetcher:
             messages = [str(e.get("message", "")) for e in top]
             complexity = next((m for m in map(COMPLEXITY_RE.search, messages) if m), None)
             if complexity is not None:
-                self._learn(
-                    int(complexity.group(1)), int(complexity.group(2)), items, shared is not None
-                )
+                score, limit = int(complexity.group(1)), int(complexity.group(2))
+                self._learn(score, limit, items, shared is not None, failed=True)
                 if len(items) == 1:
                     return self._fail_all(items, "GraphQL query too complex for one project")
                 if not split:
