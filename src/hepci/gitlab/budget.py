@@ -19,6 +19,8 @@ from hepci.errors import RemoteError
 
 LOW_REMAINING = 0.1  # below this fraction of RateLimit-Limit, spread what is left
 MIN_RATE = 0.2  # requests per second, never slower
+MIN_SLEEP = 0.001  # seconds: every wait makes progress, even with rounding
+EPSILON = 1e-9
 
 
 class RateBudget:
@@ -55,11 +57,11 @@ class RateBudget:
                 refill = (now - self._last) * self.rate if math.isfinite(self.rate) else self.burst
                 self._tokens = min(self.burst, self._tokens + refill)
                 self._last = now
-                if now >= self._paused_until and self._tokens >= 1:
+                if now >= self._paused_until and self._tokens >= 1 - EPSILON:
                     self._tokens -= 1
                     self.requests[kind] += 1
                     return
-                wait = max(self._paused_until - now, (1 - self._tokens) / self.rate)
+                wait = max(self._paused_until - now, (1 - self._tokens) / self.rate, MIN_SLEEP)
             if now + wait > deadline:
                 raise RemoteError(
                     f"rate limited: would wait more than {self.max_wait:.0f} s for a request slot",
