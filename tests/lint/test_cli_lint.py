@@ -28,7 +28,10 @@ def test_clean_directory_exits_0(in_tmp: Path, capsys: pytest.CaptureFixture[str
     assert main(["lint"]) == 0
     assert main(["lint", "."]) == 0
     out = capsys.readouterr()
-    assert out.out == "" and out.err == ""
+    assert out.out == ""
+    assert out.err == "hepci lint: no findings in 1 file(s)\n" * 2
+    assert main(["-q", "lint"]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_findings_exit_1_one_per_line_sorted(

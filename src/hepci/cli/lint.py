@@ -67,8 +67,9 @@ def lint(
     text = render(report.findings, output_format.value)
     if text:
         typer.echo(text)
-    if STATE.verbosity > 0 and output_format is OutputFormat.text:
-        typer.echo(f"{len(report.findings)} finding(s) in {len(report.files)} file(s)", err=True)
+    if STATE.verbosity >= 0 and output_format is OutputFormat.text:
+        found = f"{len(report.findings)} finding(s)" if report.findings else "no findings"
+        typer.echo(f"hepci lint: {found} in {len(report.files)} file(s)", err=True)
     return int(report.exit_code)
 
 
