@@ -206,8 +206,10 @@ def build_world(n_projects: int = 50, seed: int = 0, corpus_dir: Path | None = N
         group.members.update({writer.id: DEVELOPER, reader.id: REPORTER})
     restricted.members.update({writer.id: GUEST, reader.id: GUEST})
     corpus = corpus_texts(corpus_dir)
-    kinds = [k for k in KINDS if corpus or k != "corpus"]
-    weights = [KINDS[k] for k in kinds]
+    # The structure of the world (kinds, groups, access, protection…) comes from `rng` alone and
+    # is the same with or without ../shared/corpus; contents come from a per-project generator,
+    # so the corpus changes only what the "corpus" projects contain.
+    kinds, weights = list(KINDS), list(KINDS.values())
     world = World(state, root, tokens, templates)
     for index in range(n_projects):
         kind = rng.choices(kinds, weights)[0]
@@ -227,9 +229,14 @@ def build_world(n_projects: int = 50, seed: int = 0, corpus_dir: Path | None = N
             created_at=EPOCH_2024 + index * 600, mirror=rng.random() < 0.03,
         )  # fmt: skip
         spec = ProjectSpec(project.id, project.full_path, kind, None, access=access)
+        if kind == "corpus" and not corpus:
+            spec.kind = kind = "no-tests"  # same structure, a built-in CI file instead
         if kind != "empty":
-            files, spec.template_ref, spec.dockerfile_from = _files_for(kind, name, rng, corpus)
-            _fill_repo(project, files, rng, EPOCH_2024 + index * 600)
+            contents_rng = random.Random(f"{seed}/{index}")
+            files, spec.template_ref, spec.dockerfile_from = _files_for(
+                kind, name, contents_rng, corpus
+            )
+            _fill_repo(project, files, contents_rng, EPOCH_2024 + index * 600)
             spec.files = tuple(sorted(files))
             spec.default_branch = project.default_branch_name
             if rng.random() < 0.7:
