@@ -88,3 +88,27 @@ def test_failed_project_reasons_never_show_the_token(
     assert run.failed
     assert all(token not in f"{f.reason} {f!r}" for f in run.failed)
     assert token not in repr(run)
+
+
+def test_token_and_cache_dir_options_take_precedence_and_stay_hidden(
+    gitlab_double: GitLabDouble,
+    gitlab_world: World,
+    env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("GITLAB_TOKEN", "glpat-" + "overridden-by-the-option")
+    token = gitlab_world.tokens.reader
+    cache = tmp_path / "own-cache"
+    report = tmp_path / "audit.json"
+    code = main([
+        "audit", "gitlab:hep/analyses", "--gitlab-url", gitlab_double.url, "--token", token,
+        "--cache-dir", str(cache), "--no-progress", "-f", f"json={report}",
+    ])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code in (0, 1)  # audited with the option's token: nothing failed to authenticate
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["projects"] and not data["failures"]
+    assert any(cache.rglob("*.json"))  # the cache went where the option said
+    assert token not in out + err + report.read_text()

@@ -49,6 +49,13 @@ def audit(
     list_rules: Annotated[bool, Opt("--list-rules", help="List every rule and exit.")] = False,
     progress: Annotated[bool, Opt(help="Progress bar on stderr.", rich_help_panel=REMOTE)] = True,
     gitlab_url: Annotated[str | None, Opt(help="GitLab URL.", rich_help_panel=REMOTE)] = None,
+    token: Annotated[
+        str | None,
+        Opt(
+            help="GitLab token (prefer GITLAB_TOKEN: options show in the process list).",
+            rich_help_panel=REMOTE,
+        ),
+    ] = None,
     gitlab: Annotated[
         str | None, Opt(help="python-gitlab config section.", rich_help_panel=REMOTE)
     ] = None,
@@ -59,6 +66,13 @@ def audit(
         int | None, Opt(help="Parallel requests.", rich_help_panel=REMOTE)
     ] = None,
     cache: Annotated[bool, Opt(help="Reuse unchanged projects.", rich_help_panel=REMOTE)] = True,
+    cache_dir: Annotated[
+        str | None,
+        Opt(
+            help="Cache folder (default ~/.cache/hepci, or HEPCI_CACHE_DIR).",
+            rich_help_panel=REMOTE,
+        ),
+    ] = None,
     details: Annotated[
         bool,
         Opt(help="Read branch protection and pipelines (GL001, GL002).", rich_help_panel=REMOTE),
@@ -78,10 +92,12 @@ def audit(
 
     remote: dict[str, object] = {
         "url": gitlab_url,
+        "token": token,
         "gitlab_name": gitlab,
         "shard": shard,
         "concurrency": concurrency,
         "cache": cache,
+        "cache_dir": cache_dir,
         "project_details": details or None,
     }
     code = run_audit(
