@@ -7,12 +7,11 @@ The double runs in its own process (a real GitLab's CPU is not the client's; in-
 double's graphql-core work and the client share one GIL): ``--in-process`` to compare.
 Phases, each on a fresh request log:
 
-* ``double_*``: the double as it is (graphql-ruby's default complexity rule, which multiplies
-  a connection's node cost by its page size; no ``projects(fullPaths:)``);
-* ``gitlab_*``: the double with GitLab's own rule and ``projects(fullPaths:)``
-  (``tests/remote/double_ext.py``);
-* ``*_fetch`` cold, files only; ``*_audit`` cold, full audit engine; ``*_warm`` the same group
-  again with the warm cache; ``naive``: python-gitlab, one ``files.raw`` per candidate.
+* the double scores queries with GitLab's own complexity rule and serves
+  ``projects(fullPaths:)`` (``tests/gitlab_double/graphql_api.py``);
+* ``gitlab_fetch`` cold, files only; ``gitlab_audit`` cold, full audit engine; ``gitlab_warm``
+  the same group again with the warm cache; ``naive``: python-gitlab, one ``files.raw`` per
+  candidate.
 
 Latency floor = requests x latency / concurrency (the naive loop's concurrency is 1).
 """
@@ -42,19 +41,12 @@ from hepci.gitlab.sources import audit_remote, remote_snapshots
 
 
 def _serve_child(n: int, latency_ms: float, seed: int, conn: Any) -> None:
-    """Child process: serve the world and answer ``reset``/``stats``/``gitlab``/``double``."""
-    from remote.double_ext import gitlab_graphql
-
-    ext = gitlab_graphql()
+    """Child process: serve the world and answer ``reset``/``stats``/``stop``."""
     with serve(n, latency_ms, seed) as (double, world):
         conn.send({"url": double.url, "reader": world.tokens.reader})
         while True:
             command = conn.recv()
-            if command == "gitlab":
-                ext.__enter__()
-            elif command == "double":
-                ext.__exit__(None, None, None)
-            elif command == "stop":
+            if command == "stop":
                 break
             conn.send(stats(double, reset=command == "reset"))
 
@@ -94,13 +86,6 @@ class Double:
         if not self.local:
             self._conn.send(name)
             return dict(self._conn.recv())
-        from remote.double_ext import gitlab_graphql
-
-        if name == "gitlab":
-            self._ext = gitlab_graphql()
-            self._ext.__enter__()
-        elif name == "double":
-            self._ext.__exit__(None, None, None)
         return stats(self._double, reset=name == "reset")
 
     def close(self) -> None:
@@ -188,10 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     double = Double(args)
     try:
-        rows += run_ours(double, args, "double")
-        double.command("gitlab")
         rows += run_ours(double, args, "gitlab")
-        double.command("double")
         if not args.skip_naive:
             world = SimpleNamespace(tokens=SimpleNamespace(reader=double.reader))
             report, wall, counts = measure(double, lambda: naive_audit(double.url, world))  # type: ignore[arg-type]

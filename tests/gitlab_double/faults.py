@@ -88,9 +88,10 @@ class Faults:
                 self._windows.clear()
 
     def clear(self) -> None:
+        """Back to no faults and no latency (the seed and the generator are kept)."""
         self.configure(
-            latency=Latency(), rate_limit=None, error_rate=0.0, drop_rate=0.0, slow_rate=0.0,
-            only=None, script=deque(),
+            latency=Latency(), rate_limit=None, error_rate=0.0, error_statuses=(500, 502, 503),
+            drop_rate=0.0, slow_rate=0.0, slow_seconds=5.0, only=None, script=deque(),
         )  # fmt: skip
 
     def decide(self, route: str, key: str, now: float) -> Decision:

@@ -1,11 +1,21 @@
 """``POST /api/graphql``: a GitLab GraphQL subset executed by graphql-core, with GitLab's limits.
 
-Complexity (graphql-ruby's rule, as GitLab uses it): every selected field costs 1 plus its
-children; a connection (``projects``, ``blobs``) costs 1, plus its ``pageInfo`` selection, plus
-``page size × cost of one node`` for its ``nodes``/``edges`` selection (the wrapper costs 1).
-Page size is ``first`` capped at 100 (100 when absent); for ``blobs`` it is ``len(paths)``.
-Limits: complexity 250 authenticated / 200 anonymous, depth 15, query length 10,000 characters,
-page size 100 (larger ``first`` is capped). Errors come back with HTTP 200 and ``errors``.
+Complexity is GitLab's own rule (``Types::BaseField#field_resolver_complexity`` and
+``#connection_complexity_multiplier`` in GitLab's ``app/graphql/types/base_field.rb``, with
+``Resolvers::BaseResolver`` and ``Resolvers::BlobsResolver``):
+
+* a plain field costs 1 plus the cost of its children;
+* a connection (``projects``, ``blobs``, ``pipelines``) costs its children's cost *once* (not
+  times the page size), plus its resolver's own cost (1; ``blobs``: 1 + the number of paths),
+  plus 1 when it calls Gitaly (``blobs``), and that sum then grows by 1 % per requested item:
+  ``int((children + resolver + gitaly) * (1 + 0.01 * page))``, ``page`` = ``first`` capped at
+  100 (100 when absent).
+
+Graphql-ruby's generic rule (children × page size), which the double used before, is stricter
+than any GitLab release. Limits: complexity 250 authenticated / 200 anonymous, depth 15, query
+length 10,000 characters, page size 100 (larger ``first`` is capped), at most 50
+``projects(fullPaths:)``. Errors come back with HTTP 200 and ``errors``, e.g. "Query has
+complexity of N, which exceeds max complexity of 250".
 """
 
 from __future__ import annotations
@@ -35,7 +45,10 @@ from gitlab_double.model import Group, Project, State, User, iso
 
 MAX_COMPLEXITY_AUTH, MAX_COMPLEXITY_ANON, MAX_DEPTH = 250, 200, 15
 MAX_QUERY_LENGTH, MAX_PAGE_SIZE = 10_000, 100
-CONNECTIONS = {"projects", "blobs"}
+MAX_FULL_PATHS = 50
+CONNECTIONS = {"projects", "blobs", "pipelines"}
+GITALY = {"blobs", "tree"}  # fields that call Gitaly: +1
+ONE_PAGE = {"endCursor": None, "startCursor": None, "hasPreviousPage": False}
 
 SDL = """
 scalar Time
@@ -43,6 +56,7 @@ scalar BigInt
 type Query {
   group(fullPath: ID!): Group
   project(fullPath: ID!): Project
+  projects(fullPaths: [String!], first: Int, after: String): ProjectConnection
   currentUser: UserCore
   queryComplexity: QueryComplexity
 }
@@ -59,11 +73,17 @@ type ProjectEdge { cursor: String! node: Project }
 type Project {
   id: ID! fullPath: ID! name: String! path: String! archived: Boolean visibility: String
   lastActivityAt: Time createdAt: Time webUrl: String repository: Repository
+  pipelines(ref: String, first: Int): PipelineConnection
 }
+type PipelineConnection { count: Int! nodes: [Pipeline] pageInfo: PageInfo! }
+type Pipeline { id: ID! iid: String! sha: String ref: String status: String! createdAt: Time }
 type Repository {
   rootRef: String empty: Boolean! exists: Boolean!
   blobs(paths: [String!]!, ref: String): RepositoryBlobConnection
+  tree(ref: String): Tree
 }
+type Tree { lastCommit: Commit }
+type Commit { id: ID! sha: String! shortId: String! title: String message: String authoredDate: Time }
 type RepositoryBlobConnection { nodes: [RepositoryBlob] pageInfo: PageInfo! }
 type RepositoryBlob {
   id: ID! oid: String! path: String! name: String! size: BigInt rawSize: BigInt
@@ -140,6 +160,22 @@ def resolve_projects(parent: dict[str, Any], info: Any, **args: Any) -> dict[str
         projects = [p for p in projects if not p.archived]
     if args.get("search"):
         projects = [p for p in projects if args["search"].lower() in p.full_path.lower()]
+    return _page(ctx, projects, args)
+
+
+def resolve_projects_by_path(_: Any, info: Any, **args: Any) -> dict[str, Any]:
+    """``Query.projects(fullPaths:)``: unknown or invisible projects are simply absent."""
+    ctx: Ctx = info.context
+    paths = list(dict.fromkeys(args.get("fullPaths") or []))
+    if len(paths) > MAX_FULL_PATHS:
+        raise GraphQLError(f"You cannot provide more than {MAX_FULL_PATHS} full paths")
+    found = (ctx.state.find_project(p) for p in paths)
+    visible = [p for p in found if p is not None and ctx.state.can_see_project(ctx.user, p)]
+    return _page(ctx, sorted(visible, key=lambda p: p.id), args)
+
+
+def _page(ctx: Ctx, projects: list[Project], args: dict[str, Any]) -> dict[str, Any]:
+    """One keyset page (by id) of a ``ProjectConnection``."""
     total = len(projects)
     if args.get("after"):
         try:
@@ -201,13 +237,52 @@ def resolve_blobs(
                 "webPath": f"/{project.full_path}/-/blob/{commit.sha if commit else ''}/{path}",
             }
         )
-    page_info = {
-        "endCursor": None,
-        "startCursor": None,
-        "hasNextPage": False,
-        "hasPreviousPage": False,
+    return {"nodes": nodes, "pageInfo": {**ONE_PAGE, "hasNextPage": False}}
+
+
+def resolve_tree(
+    parent: dict[str, Any], info: Any, ref: str | None = None
+) -> dict[str, Any] | None:
+    """The root tree of ``ref`` (default branch); ``lastCommit`` is that ref's HEAD commit."""
+    project: Project = parent["_obj"]
+    commit = project.repo.resolve(ref or project.default_branch)
+    if commit is None:
+        return None
+    last = {
+        "id": f"gid://gitlab/CommitPresenter/{commit.sha}",
+        "sha": commit.sha,
+        "shortId": commit.sha[:8],
+        "title": commit.title,
+        "message": commit.message,
+        "authoredDate": iso(commit.timestamp),
     }
-    return {"nodes": nodes, "pageInfo": page_info}
+    return {"lastCommit": last}
+
+
+def resolve_pipelines(
+    parent: dict[str, Any], info: Any, ref: str | None = None, first: int | None = None
+) -> dict[str, Any] | None:
+    """A project's pipelines, latest first, optionally for one ``ref``."""
+    ctx: Ctx = info.context
+    project: Project = parent["_obj"]
+    if not ctx.state.can_read_code(ctx.user, project):
+        return None
+    pipes = [p for p in ctx.state.pipelines.values() if p.project_id == project.id]
+    pipes = sorted((p for p in pipes if ref is None or p.ref == ref), key=lambda p: -p.id)
+    size = min(first or MAX_PAGE_SIZE, MAX_PAGE_SIZE)
+    nodes = [
+        {
+            "id": f"gid://gitlab/Ci::Pipeline/{p.id}",
+            "iid": str(p.iid),
+            "sha": p.sha,
+            "ref": p.ref,
+            "status": p.status.upper(),  # GitLab's PipelineStatusEnum: SUCCESS, FAILED ...
+            "createdAt": iso(p.created_at),
+        }
+        for p in pipes[:size]
+    ]
+    more = len(pipes) > size
+    return {"count": len(pipes), "nodes": nodes, "pageInfo": {**ONE_PAGE, "hasNextPage": more}}
 
 
 def _install_resolvers() -> None:
@@ -215,6 +290,7 @@ def _install_resolvers() -> None:
     resolvers = {
         ("Query", "group"): resolve_group,
         ("Query", "project"): resolve_project,
+        ("Query", "projects"): resolve_projects_by_path,
         ("Query", "queryComplexity"): lambda _, info: {
             "score": info.context.score,
             "limit": info.context.limit,
@@ -227,6 +303,8 @@ def _install_resolvers() -> None:
         ("Group", "projects"): resolve_projects,
         ("Project", "repository"): resolve_repository,
         ("Repository", "blobs"): resolve_blobs,
+        ("Repository", "tree"): resolve_tree,
+        ("Project", "pipelines"): resolve_pipelines,
     }
     for (type_name, field_name), fn in resolvers.items():
         fields[type_name].fields[field_name].resolve = fn  # type: ignore[attr-defined]
@@ -260,22 +338,16 @@ class _Cost:
         }
 
     def cost(self, node: FieldNode) -> int:
-        children = self.fields(node.selection_set)
-        if node.name.value not in CONNECTIONS:
-            return 1 + sum(self.cost(c) for c in children)
+        """GitLab's ``field_complexity``: see the module docstring."""
+        inner = sum(self.cost(c) for c in self.fields(node.selection_set))
+        name = node.name.value
+        if name not in CONNECTIONS:
+            return 1 + inner + (1 if name in GITALY else 0)
         args = self.args(node)
-        if node.name.value == "blobs":
-            size = len(args.get("paths") or [])
-        else:
-            size = min(int(args.get("first") or MAX_PAGE_SIZE), MAX_PAGE_SIZE)
-        total = 1
-        for child in children:
-            if child.name.value in {"nodes", "edges"}:
-                inner = sum(self.cost(c) for c in self.fields(child.selection_set))
-                total += 1 + size * inner
-            else:
-                total += self.cost(child)
-        return total
+        own = 1 + (len(args.get("paths") or []) if name == "blobs" else 0)
+        total = inner + own + (1 if name in GITALY else 0)
+        page = min(int(args.get("first") or MAX_PAGE_SIZE), MAX_PAGE_SIZE)
+        return int(total * (1 + 0.01 * page))
 
     def depth(self, node: FieldNode) -> int:
         return 1 + max((self.depth(c) for c in self.fields(node.selection_set)), default=0)

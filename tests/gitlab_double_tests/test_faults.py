@@ -183,3 +183,19 @@ def test_requests_are_served_concurrently(gitlab_double: GitLabDouble, gitlab_wo
     spans = [(r.started, r.started + r.duration) for r in gitlab_double.stats.log]
     overlap = max(sum(1 for s, e in spans if s <= t < e) for t, _ in spans)
     assert overlap >= 2
+
+
+def test_clear_resets_every_fault_setting() -> None:
+    faults = Faults(seed=3)
+    defaults = Faults(seed=3)
+    faults.configure(
+        latency=Latency("fixed", 0.2), rate_limit=RateLimit(5), error_rate=0.5,
+        error_statuses=(429,), drop_rate=0.1, slow_rate=0.1, slow_seconds=9.0,
+        only=frozenset({"GET /version"}), script=deque(["503"]),
+    )  # fmt: skip
+    faults.clear()
+    for name in ("latency", "rate_limit", "error_rate", "error_statuses", "drop_rate",
+                 "slow_rate", "slow_seconds", "only"):  # fmt: skip
+        assert getattr(faults, name) == getattr(defaults, name), name
+    assert not faults.script
+    assert faults.decide("GET /version", "t", 0.0).outcome == "ok"

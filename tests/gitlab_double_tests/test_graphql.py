@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import gitlab
 import pytest
 import requests
@@ -99,25 +101,143 @@ def test_single_project_blobs_and_ref(gitlab_double: GitLabDouble, gitlab_world:
     )
 
 
+def score(client: gitlab.GraphQL, declared: str, query: str, **variables: object) -> int:
+    body = f"query{declared} {{ queryComplexity {{ score limit }} {query} }}"
+    data = client.execute(body, variable_values=variables)
+    return int(data["queryComplexity"]["score"]) - 3  # minus queryComplexity { score limit }
+
+
+def test_complexity_is_gitlabs_connection_rule(
+    gitlab_double: GitLabDouble, gitlab_world: World
+) -> None:
+    """Children of a connection count once, plus its resolver (+1 per blob path, +1 Gitaly),
+    then grow by 1 % per requested item (GitLab's ``Types::BaseField``)."""
+    client = gql(gitlab_double, gitlab_world.tokens.reader)
+    path = next(p.full_path for p in gitlab_world.projects if p.access == "member" and not p.empty)
+    projects = 'group(fullPath: "hep") { projects(first: $first) { nodes { fullPath } } }'
+    # group 1 + int((nodes 1 + fullPath 1 + resolver 1) * (1 + first / 100))
+    assert score(client, "($first: Int)", projects, first=1) == 1 + int(3 * 1.01)
+    assert score(client, "($first: Int)", projects, first=50) == 1 + int(3 * 1.5)
+    assert score(client, "($first: Int)", projects, first=100) == 1 + 3 * 2
+    assert (
+        score(client, "($first: Int)", projects, first=500) == 1 + 3 * 2
+    )  # page size capped at 100
+    blobs = "project(fullPath: $p) { repository { blobs(paths: $paths) { nodes { path } } } }"
+    for n in (0, 3, 40):
+        paths = [f"f{i}" for i in range(n)]
+        # project 1 + repository 1 + int((nodes 2 + resolver 1 + n paths + Gitaly 1) * 2)
+        assert (
+            score(client, "($p: ID!, $paths: [String!]!)", blobs, p=path, paths=paths)
+            == 2 + (4 + n) * 2
+        )
+    head = "project(fullPath: $p) { repository { tree { lastCommit { sha } } } }"
+    assert score(client, "($p: ID!)", head, p=path) == 1 + 1 + (
+        1 + 1 + 1 + 1
+    )  # tree calls Gitaly: +1
+
+
 def test_complexity_limit_answers_gitlab_error(
     gitlab_double: GitLabDouble, gitlab_world: World
 ) -> None:
     client = gql(gitlab_double, gitlab_world.tokens.reader)
-    variables = {"group": "hep", "paths": CANDIDATES, "first": 100, "after": None, "archived": True}
+    many = CANDIDATES + [f"docs/file{n}.md" for n in range(60)]
+    variables = {"group": "hep", "paths": many, "first": 100, "after": None, "archived": True}
     with pytest.raises(TransportQueryError) as info:
         client.execute(GROUP_QUERY, variable_values=variables)
     message = str(info.value)
-    assert "which exceeds max complexity of 250" in message
-    score = int(message.split("complexity of ")[1].split(",", maxsplit=1)[0])
+    match = re.search(
+        r"Query has complexity of (\d+), which exceeds max complexity of 250", message
+    )
+    assert match is not None, message
+    rejected = int(match.group(1))
     small = client.execute(GROUP_QUERY, variable_values={**variables, "first": 2})
-    assert small["queryComplexity"]["score"] < 250 < score
+    assert small["queryComplexity"]["score"] < 250 < rejected
+    # a whole page of 100 projects with the usual candidates fits: children count once
+    usual = client.execute(GROUP_QUERY, variable_values={**variables, "paths": CANDIDATES})
+    assert usual["queryComplexity"]["score"] < 250
+    visible = [p for p in gitlab_world.projects if p.access != "hidden"]
+    assert len(usual["group"]["projects"]["nodes"]) == len(visible)
     # the score grows with the page size and with the number of paths
-    bigger = client.execute(GROUP_QUERY, variable_values={**variables, "first": 3})
+    bigger = client.execute(GROUP_QUERY, variable_values={**variables, "first": 10})
     assert bigger["queryComplexity"]["score"] > small["queryComplexity"]["score"]
     fewer = client.execute(
         GROUP_QUERY, variable_values={**variables, "first": 2, "paths": ["README.md"]}
     )
     assert fewer["queryComplexity"]["score"] < small["queryComplexity"]["score"]
+
+
+BY_PATH = """query($full: [String!], $first: Int, $after: String, $paths: [String!]!) {
+  projects(fullPaths: $full, first: $first, after: $after) {
+    count pageInfo { endCursor hasNextPage }
+    nodes { fullPath repository { blobs(paths: $paths) { nodes { path oid } } } }
+  }
+}"""
+
+
+def test_projects_by_full_paths(gitlab_double: GitLabDouble, gitlab_world: World) -> None:
+    client = gql(gitlab_double, gitlab_world.tokens.reader)
+    visible = [p for p in gitlab_world.projects if p.access == "member"][:6]
+    hidden = next(p for p in gitlab_world.projects if p.access == "hidden")
+    full = [p.full_path for p in visible] + [hidden.full_path, "hep/no-such-project"]
+    seen: list[str] = []
+    after = None
+    for _ in range(10):
+        variables = {"full": full, "first": 4, "after": after, "paths": ["README.md"]}
+        page = client.execute(BY_PATH, variable_values=variables)["projects"]
+        assert page["count"] == len(visible)  # unknown and invisible projects are absent
+        for node in page["nodes"]:
+            seen.append(node["fullPath"])
+            state = gitlab_world.state
+            want = expected_blob(state, node["fullPath"], "README.md")
+            got = {b["path"]: b["oid"] for b in node["repository"]["blobs"]["nodes"]}
+            assert got == want
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert sorted(seen) == sorted(p.full_path for p in visible) and len(seen) == len(visible)
+    too_many = [f"hep/p{n}" for n in range(51)]
+    with pytest.raises(TransportQueryError, match="more than 50 full paths"):
+        client.execute(BY_PATH, variable_values={"full": too_many, "paths": []})
+
+
+def expected_blob(state: object, full_path: str, path: str) -> dict[str, str]:
+    project = state.find_project(full_path)  # type: ignore[attr-defined]
+    head = project.repo.resolve(project.default_branch) if project.default_branch else None
+    sha = head.files.get(path) if head else None
+    return {path: sha} if sha else {}
+
+
+def test_tree_last_commit_and_latest_pipelines(
+    gitlab_double: GitLabDouble, gitlab_world: World
+) -> None:
+    client = gql(gitlab_double, gitlab_world.tokens.reader)
+    state = gitlab_world.state
+    spec = next(
+        s
+        for s in gitlab_world.projects
+        if s.access == "member"
+        and not s.empty
+        and sum(p.project_id == s.id for p in state.pipelines.values()) >= 2
+    )
+    project = state.projects[spec.id]
+    query = """query($p: ID!, $ref: String) { project(fullPath: $p) {
+        repository { tree { lastCommit { sha title } } }
+        pipelines(ref: $ref, first: 2) { count nodes { status sha ref } } } }"""
+    data = client.execute(query, variable_values={"p": spec.full_path})["project"]
+    head = project.repo.resolve(project.default_branch)
+    assert head is not None
+    assert data["repository"]["tree"]["lastCommit"] == {"sha": head.sha, "title": head.title}
+    pipes = sorted(
+        (p for p in state.pipelines.values() if p.project_id == spec.id), key=lambda p: -p.id
+    )
+    assert data["pipelines"]["count"] == len(pipes)
+    assert [n["status"] for n in data["pipelines"]["nodes"]] == [
+        p.status.upper() for p in pipes[:2]
+    ]
+    ref = pipes[-1].ref
+    on_ref = client.execute(query, variable_values={"p": spec.full_path, "ref": ref})["project"]
+    assert {n["ref"] for n in on_ref["pipelines"]["nodes"]} == {ref}
+    assert on_ref["pipelines"]["count"] == sum(p.ref == ref for p in pipes)
 
 
 def test_anonymous_limit_length_and_invalid_token(

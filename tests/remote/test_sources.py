@@ -229,19 +229,24 @@ def expected_names(repo: object) -> list[str]:
     return [p for p in CANDIDATE_FILES if repo.read(p) is not None]  # type: ignore[attr-defined]
 
 
-def test_projects_by_full_paths_and_gitlab_complexity_take_many_projects_per_request(
-    gitlab_double: GitLabDouble, gitlab_world: World
+def test_projects_by_full_paths_take_many_projects_per_request(
+    gitlab_double: GitLabDouble, gitlab_world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from remote.double_ext import gitlab_graphql
+    from hepci.gitlab.graphql import BlobFetcher
 
     settings = make_settings(gitlab_double, gitlab_world.tokens.reader, batch_size=25)
-    aliases = remote_snapshots("gitlab:hep", settings)
-    alias_requests = gitlab_double.stats.counts()[GRAPHQL]
-    gitlab_double.stats.reset()
-    with gitlab_graphql():
-        connection = remote_snapshots("gitlab:hep", settings)
+    connection = remote_snapshots("gitlab:hep", settings)
     counts = gitlab_double.stats.counts()
-    assert not connection.failed
+    gitlab_double.stats.reset()
+    apply_schema = BlobFetcher.apply_schema
+
+    def without_connection(self: BlobFetcher, facts: dict[str, bool]) -> None:
+        apply_schema(self, {**facts, "connection": False})
+
+    monkeypatch.setattr(BlobFetcher, "apply_schema", without_connection)
+    aliases = remote_snapshots("gitlab:hep", settings)  # aliased project(fullPath:) lookups
+    alias_requests = gitlab_double.stats.counts()[GRAPHQL]
+    assert not connection.failed and not aliases.failed
     assert {r.full_path: r.result.files for r in connection.results} == {
         r.full_path: r.result.files for r in aliases.results
     }
