@@ -2,7 +2,7 @@
 # System packages and tools the test suite runs for real. Idempotent; quiet when all is present.
 set -euo pipefail
 GCL_VERSION=4.72.0
-apt_pkgs=(git rsync tar openssl buildah skopeo docker-registry apache2-utils busybox-static fuse-overlayfs uidmap chromium)
+apt_pkgs=(git rsync tar openssl debootstrap buildah skopeo docker-registry apache2-utils busybox-static fuse-overlayfs uidmap chromium)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
