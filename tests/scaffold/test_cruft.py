@@ -8,29 +8,14 @@ The template is served from a throwaway git repository holding this checkout's
 from __future__ import annotations
 
 import json
-import os
 import shutil
-from pathlib import Path
 
 import pytest
-from scaffold.support import REPO_ROOT, render, run, tool_venv
+from scaffold.support import REPO_ROOT, git, render, run, tool_venv
 
 from hepci import __version__
 
 pytestmark = pytest.mark.slow
-
-
-def git(repo: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "T",
-        "GIT_AUTHOR_EMAIL": "t@example.org",
-        "GIT_COMMITTER_NAME": "T",
-        "GIT_COMMITTER_EMAIL": "t@example.org",
-    }
-    done = run(["git", *args], cwd=repo, env=env)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
 
 
 def test_cruft_diff_update_and_check(tmp_path):

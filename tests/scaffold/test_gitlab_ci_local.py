@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from scaffold.support import REPO_ROOT, combo_id, pip_install, render, run
+from scaffold.support import REPO_ROOT, combo_id, git, pip_install, render, run
 
 GCL = shutil.which("gitlab-ci-local")
 ORIGIN_HOST = "127.0.0.1"
@@ -26,19 +26,6 @@ ORIGIN = f"http://{ORIGIN_HOST}:9/cms-analysis/example/analysis.git"  # never co
 PREDEFINED = "CI_PIPELINE_SOURCE,CI_COMMIT_BRANCH,CI_DEFAULT_BRANCH,CI_REGISTRY_IMAGE"
 
 pytestmark = pytest.mark.skipif(GCL is None, reason="gitlab-ci-local is not installed")
-
-
-def git(repo: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "T",
-        "GIT_AUTHOR_EMAIL": "t@example.org",
-        "GIT_COMMITTER_NAME": "T",
-        "GIT_COMMITTER_EMAIL": "t@example.org",
-    }
-    done = run(["git", *args], cwd=repo, env=env)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
 
 
 def prepare(repo: Path) -> None:
