@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from hepci.errors import UsageError
 from hepci.upgrade.base import UpgradeContext, select_codemods
@@ -85,20 +85,6 @@ def run_upgrade(options: UpgradeOptions) -> int:
         raise UsageError("--write/--check are for local paths; use --apply for gitlab: targets")
     from hepci.upgrade.group import GroupOptions, run_group
 
-    group = GroupOptions(
-        target=options.target,
-        apply=options.apply,
-        max_mrs=options.max_mrs,
-        jobs=options.jobs,
-        skip_ci=options.skip_ci,
-        journal=options.journal,
-        branch=options.branch,
-        to=options.to,
-        allow_major=options.allow_major,
-        cern=options.cern,
-        templates_project=options.templates_project,
-        gitlab_url=options.gitlab_url,
-        token=options.token,
-        quiet=options.quiet,
-    )
+    # every group setting has the same name on UpgradeOptions: copy them all, none forgotten
+    group = GroupOptions(**{f.name: getattr(options, f.name) for f in fields(GroupOptions)})
     return run_group(group, codemods)
