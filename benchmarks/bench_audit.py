@@ -98,10 +98,10 @@ class Double:
 
 def measure(double: Double, run: Callable[[], Any]) -> tuple[Any, float, dict[str, Any]]:
     double.command("reset")
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     value = run()
-    wall = time.perf_counter() - t0
-    return value, wall, double.command("stats")
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    return value, wall, {**double.command("stats"), "client_cpu_s": round(cpu, 3)}
 
 
 def row(
@@ -118,6 +118,7 @@ def row(
         "latency_floor_s": round(floor, 3),
         "wall_over_floor": round(wall / floor, 2) if floor else None,
         "double_cpu_s": stats["busy_s"],  # CPU of the double's process (in-process: of both)
+        "client_cpu_s": stats["client_cpu_s"],  # CPU of this process (in-process: of both)
         "per_endpoint": counts,
     }
 
@@ -199,13 +200,14 @@ def main(argv: list[str] | None = None) -> int:
 def table(rows: list[dict[str, Any]]) -> str:
     head = (
         "| phase | wall s | requests | req/project | latency floor s | wall/floor"
-        " | double CPU s | × faster than naive |"
+        " | double CPU s | client CPU s | × faster than naive |"
     )
-    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(
             f"| {r['phase']} | {r['wall_s']:.2f} | {r['requests']} | {r['requests_per_project']:.3f}"
             f" | {r['latency_floor_s']:.2f} | {r['wall_over_floor']} | {r['double_cpu_s']:.2f}"
+            f" | {r['client_cpu_s']:.2f}"
             f" | {r.get('speedup_vs_naive', '')} |"
         )
     return "\n".join(lines)

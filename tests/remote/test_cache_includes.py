@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 
@@ -45,8 +46,38 @@ def test_cache_hits_only_when_nothing_can_have_changed(tmp_path: Path) -> None:
     assert cache.load(fresh.info, digest) is None
     # another instance never sees these entries; a corrupt entry is a miss, not a crash
     assert SnapshotCache(tmp_path, "https://other.example.org").load(snap.info, digest) is None
-    next(cache.dir.glob("7.json")).write_text("{not json", encoding="utf-8")
+    with sqlite3.connect(cache.path) as db:
+        db.execute("UPDATE snapshots SET entry = '{not json' WHERE project_id = 7")
     assert cache.load(snap.info, digest) is None
+    cache.close()
+
+
+def test_a_corrupt_cache_database_is_moved_aside_and_replaced(tmp_path: Path) -> None:
+    digest = candidates_digest()
+    snap = snapshot("2024-01-01T00:00:00.000Z", time.time())
+    cache = SnapshotCache(tmp_path, "https://gitlab.example.org")
+    cache.path.parent.mkdir(parents=True)
+    cache.path.write_bytes(b"this is not an SQLite database, " * 100)
+    cache.store(snap, digest)
+    assert cache.write_errors == 0
+    assert cache.load(snap.info, digest) is not None
+    cache.close()
+    kept = cache.path.with_name(cache.path.name + ".corrupt")
+    assert kept.read_bytes().startswith(b"this is not an SQLite database")
+    again = SnapshotCache(tmp_path, "https://gitlab.example.org")  # a new run reads it back
+    assert again.load(snap.info, digest) is not None
+    again.close()
+
+
+def test_an_unwritable_cache_is_counted_not_raised(tmp_path: Path) -> None:
+    blocker = tmp_path / "remote"
+    blocker.write_text("a file where the cache directory should be", encoding="utf-8")
+    cache = SnapshotCache(tmp_path, "https://gitlab.example.org")
+    snap = snapshot("2024-01-01T00:00:00.000Z", time.time())
+    cache.store(snap, candidates_digest())
+    assert cache.write_errors == 1
+    assert cache.load(snap.info, candidates_digest()) is None
+    assert cache.misses == 1
 
 
 def test_local_includes_parsing() -> None:

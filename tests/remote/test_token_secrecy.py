@@ -110,5 +110,9 @@ def test_token_and_cache_dir_options_take_precedence_and_stay_hidden(
     assert code in (0, 1)  # audited with the option's token: nothing failed to authenticate
     data = json.loads(report.read_text(encoding="utf-8"))
     assert data["projects"] and not data["failures"]
-    assert any(cache.rglob("*.json"))  # the cache went where the option said
+    stored = list(cache.rglob("*.sqlite"))
+    assert stored  # the cache went where the option said
     assert token not in out + err + report.read_text()
+    assert all(
+        token.encode() not in path.read_bytes() for path in cache.rglob("*") if path.is_file()
+    )

@@ -6,6 +6,9 @@ kept as values, never raised, so hostile files become findings instead of crashe
 from __future__ import annotations
 
 import fnmatch
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -17,7 +20,7 @@ if TYPE_CHECKING:
     from hepci.audit.config import AuditConfig
     from hepci.audit.dockerfile import Dockerfile
     from hepci.core.cilocal import LocalTree
-    from hepci.core.yamledit import YamlFile
+    from hepci.core.yamledit import Limits, YamlFile
 
 CI_FILE = ".gitlab-ci.yml"
 DOCKERFILE_NAMES = ("Dockerfile", "Containerfile")
@@ -66,6 +69,47 @@ def _with_defaults(job: dict[str, Any], defaults: dict[str, Any]) -> dict[str, A
         if key not in filled and key in defaults:
             filled[key] = defaults[key]
     return filled
+
+
+class ParseMemo:
+    """Parsed YAML files by path and content, least recently used first out.
+
+    A group sweep meets the same file (one template's ``.gitlab-ci.yml``, one ``reana.yaml``)
+    in many projects; parsed files are never modified (edits make new ones), so they are
+    shared. Bounded by entries and by the bytes of the texts kept.
+    """
+
+    def __init__(self, max_entries: int = 512, max_bytes: int = 8 * 1024 * 1024) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._files: OrderedDict[tuple[str, bytes, Limits], YamlFile] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(
+        self, path: str, raw: bytes, limits: Limits, parse: Callable[[bytes, str, Limits], YamlFile]
+    ) -> YamlFile:
+        key = (path, raw, limits)
+        with self._lock:
+            found = self._files.get(key)
+            if found is not None:
+                self._files.move_to_end(key)
+                self.hits += 1
+                return found
+        parsed = parse(raw, path, limits)  # errors are raised, not kept
+        with self._lock:
+            self.misses += 1
+            if len(raw) <= self.max_bytes // 8 and key not in self._files:
+                self._files[key] = parsed
+                self._bytes += len(raw)
+                while len(self._files) > self.max_entries or self._bytes > self.max_bytes:
+                    (_, old, _), _ = self._files.popitem(last=False)
+                    self._bytes -= len(old)
+        return parsed
+
+
+PARSED = ParseMemo()
 
 
 class AuditContext:
@@ -143,7 +187,7 @@ class AuditContext:
             raw = self.repo.read(path)
             if raw is None:
                 return Parsed(path, None, None, None)
-            parsed = parse_bytes(raw, path, limits)
+            parsed = PARSED.get(path, raw, limits, parse_bytes)
             body = parsed.body
             return Parsed(path, parsed, body.data if body is not None else None, None)
         except HepciError as exc:

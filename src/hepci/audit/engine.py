@@ -10,6 +10,7 @@ import graphlib
 import time
 from collections.abc import Mapping
 from dataclasses import replace
+from functools import lru_cache
 
 from hepci.audit.config import AuditConfig, repo_config
 from hepci.audit.context import AuditContext
@@ -19,10 +20,17 @@ from hepci.core.repo import Repo
 
 
 def _order(rules: Mapping[str, type[Rule]]) -> list[str]:
+    return list(_static_order(tuple(rules.items())))
+
+
+@lru_cache(maxsize=8)
+def _static_order(rules: tuple[tuple[str, type[Rule]], ...]) -> tuple[str, ...]:
+    """Rule IDs, prerequisites first (cached: the group sweep audits many repos)."""
     sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
-    for rule_id, cls in rules.items():
-        sorter.add(rule_id, *(r for r in cls.requires if r in rules))
-    return list(sorter.static_order())
+    ids = {rule_id for rule_id, _ in rules}
+    for rule_id, cls in rules:
+        sorter.add(rule_id, *(r for r in cls.requires if r in ids))
+    return tuple(sorter.static_order())
 
 
 def _result(

@@ -10,7 +10,8 @@ it returns the findings (empty: pass) or raises :class:`Skip` when it does not a
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING, ClassVar
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from hepci.audit.model import Finding, Severity
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from hepci.audit.context import AuditContext
 
 DOCS_PAGE = "https://gitlab.cern.ch/hepci/hepci/-/blob/main/docs/rules.md"
+_GENERATION = [0]  # bumped whenever a Rule subclass is defined: invalidates the registry cache
 
 
 class Skip(Exception):
@@ -38,13 +40,17 @@ class Rule:
     needs_listing: ClassVar[bool] = False
     needs_meta: ClassVar[bool] = False
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _GENERATION[0] += 1
+
     @classmethod
     def id(cls) -> str:
         return cls.__name__
 
     @classmethod
     def title(cls) -> str:
-        return inspect.cleandoc(cls.__doc__ or cls.__name__).splitlines()[0].strip()
+        return _title(cls.__doc__ or cls.__name__)
 
     @classmethod
     def rationale(cls) -> str:
@@ -60,12 +66,24 @@ class Rule:
         raise NotImplementedError
 
 
+@cache
+def _title(doc: str) -> str:
+    return inspect.cleandoc(doc).splitlines()[0].strip()
+
+
 def all_rules() -> dict[str, type[Rule]]:
-    """Every rule class by ID, in family order then ID order."""
-    from hepci.audit.model import FAMILIES
+    """Every rule class by ID, in family order then ID order (a copy: callers may edit it)."""
     from hepci.audit.rules import load_all
 
     load_all()
+    return dict(_registry(_GENERATION[0]))
+
+
+@lru_cache(maxsize=1)
+def _registry(generation: int) -> dict[str, type[Rule]]:
+    """The rules defined at ``generation`` (a new subclass makes the next call rebuild it)."""
+    from hepci.audit.model import FAMILIES
+
     found: dict[str, type[Rule]] = {}
     stack = list(Rule.__subclasses__())
     while stack:

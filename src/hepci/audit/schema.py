@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from functools import cache
 from pathlib import Path
 
 from hepci import __version__
@@ -28,6 +29,15 @@ def cache_dir() -> Path:
     return Path(base) / "hepci" / "ci-schema"
 
 
+@cache
+def validator_available() -> bool:
+    """Whether jsonschema can be imported (checked once, without importing it)."""
+    from importlib.util import find_spec
+
+    return find_spec("jsonschema") is not None
+
+
+@cache
 def _schema_identity() -> str:
     """Which schema file and which validation code: a change to either invalidates the cache."""
     from importlib.util import find_spec

@@ -11,9 +11,11 @@ callable passed in, so the same code serves a checkout and a file fetched from G
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from weakref import WeakKeyDictionary
 
 from hepci.core.interpolation import header_defaults, input_names, interpolate
 from hepci.core.yamledit import (
@@ -222,9 +224,23 @@ class CiConfig:
         return self.document.find(path) if self.document is not None else None
 
 
+_CONFIGS: WeakKeyDictionary[YamlFile, CiConfig] = WeakKeyDictionary()
+_CONFIGS_LOCK = threading.Lock()
+
+
 def ci_config(file: YamlFile) -> CiConfig:
-    """The CI model of ``file``'s body (the document after a ``spec:`` header, if any)."""
-    return config_from_document(file.body, file.path)
+    """The CI model of ``file``'s body (the document after a ``spec:`` header, if any).
+
+    Kept per parsed file (files are never modified in place): a group audit shares parsed
+    files between projects with the same content.
+    """
+    with _CONFIGS_LOCK:
+        known = _CONFIGS.get(file)
+    if known is None:
+        known = config_from_document(file.body, file.path)
+        with _CONFIGS_LOCK:
+            _CONFIGS[file] = known
+    return known
 
 
 def config_from_document(document: YamlDocument | None, path: str) -> CiConfig:

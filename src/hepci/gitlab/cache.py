@@ -1,11 +1,15 @@
 """On-disk snapshots of remote projects, so an unchanged project costs no file reads.
 
-One JSON file per project under ``<cache dir>/remote/<instance key>/<project id>.json`` holding
-the listing's ``last_activity_at``, the fetched candidate files (base64) with their blob ids,
-and the details. A snapshot is reused when the project's ``last_activity_at``, default branch
-and the candidate list are unchanged **and** it was taken at least an hour after that activity:
-GitLab refreshes ``last_activity_at`` at most once an hour, so a push in the hour after the
-last recorded activity may not move it; snapshots taken in that hour are re-read.
+One SQLite database per instance, ``<cache dir>/remote/<instance key>/snapshots.sqlite``
+(write-ahead log, so parallel shards can share it), one row per project holding the listing's
+``last_activity_at``, the fetched candidate files (base64) with their blob ids, and the
+details, as JSON. One file for the whole group: a file per project cost a third of a
+millisecond each to create on ext4, more than the rest of the bookkeeping of a sweep.
+A snapshot is reused when the project's ``last_activity_at``, default branch and the candidate
+list are unchanged **and** it was taken at least an hour after that activity: GitLab refreshes
+``last_activity_at`` at most once an hour, so a push in the hour after the last recorded
+activity may not move it; snapshots taken in that hour are re-read. A corrupt database is
+moved aside and started afresh; a cache that cannot be written is only counted.
 """
 
 from __future__ import annotations
@@ -13,8 +17,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import tempfile
+import sqlite3
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +26,7 @@ from typing import Any
 
 from hepci.gitlab.model import Details, FetchedFile, ProjectInfo, Snapshot
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 SCHEMA_TTL = 86_400.0  # seconds a GraphQL capability probe is trusted
 ACTIVITY_GRACE = 3600.0  # seconds: GitLab's throttle on last_activity_at updates
 
@@ -42,24 +46,93 @@ class SnapshotCache:
     def __init__(self, root: Path, url: str) -> None:
         key = hashlib.sha256(url.rstrip("/").encode()).hexdigest()[:16]
         self.dir = root / "remote" / key
+        self.path = self.dir / "snapshots.sqlite"
         self.hits = 0
         self.misses = 0
         self.write_errors = 0
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._opened = False
 
-    def _file(self, project_id: int) -> Path:
-        return self.dir / f"{project_id}.json"
+    # -- the database -------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # a cache: losing the last rows is fine
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS snapshots (project_id INTEGER PRIMARY KEY,"
+                " entry TEXT NOT NULL)"
+            )
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+        except sqlite3.Error:
+            db.close()
+            raise
+        return db
 
+    def _database(self) -> sqlite3.Connection | None:
+        """The open database (created on first use), or ``None`` when it cannot be used."""
+        if self._opened:
+            return self._db
+        self._opened = True
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            try:
+                self._db = self._connect()
+            except sqlite3.DatabaseError:  # not a database: keep it for inspection, start anew
+                self.path.replace(self.path.with_name(f"{self.path.name}.corrupt"))
+                self._db = self._connect()
+        except (OSError, sqlite3.Error):
+            self._db = None
+        return self._db
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+            self._db, self._opened = None, True
+
+    def _get(self, table: str, key_column: str, key: object) -> Any:
+        with self._lock:
+            db = self._database()
+            if db is None:
+                return None
+            try:
+                row = db.execute(
+                    f"SELECT {'entry' if table == 'snapshots' else 'value'} FROM {table}"
+                    f" WHERE {key_column} = ?",
+                    (key,),
+                ).fetchone()
+            except sqlite3.Error:
+                return None
+        return json.loads(row[0]) if row else None
+
+    def _put(self, table: str, key: object, entry: dict[str, Any]) -> None:
+        text = json.dumps(entry, separators=(",", ":"))
+        with self._lock:
+            db = self._database()
+            try:
+                if db is None:
+                    raise sqlite3.OperationalError("cache unavailable")
+                db.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", (key, text))
+            except sqlite3.Error:
+                self.write_errors += 1
+
+    # -- snapshots ----------------------------------------------------------------------------
     def load(self, info: ProjectInfo, digest: str) -> Snapshot | None:
         """The cached snapshot of ``info`` if it is still valid, else ``None``."""
         try:
-            entry = json.loads(self._file(info.id).read_text(encoding="utf-8"))
-            snapshot = self._decode(entry, info, digest)
-        except (OSError, ValueError, KeyError, TypeError):
+            entry = self._get("snapshots", "project_id", info.id)
+            snapshot = None if entry is None else self._decode(entry, info, digest)
+        except (ValueError, KeyError, TypeError, AttributeError):
             snapshot = None
-        if snapshot is None:
-            self.misses += 1
-        else:
-            self.hits += 1
+        with self._lock:
+            if snapshot is None:
+                self.misses += 1
+            else:
+                self.hits += 1
         return snapshot
 
     @staticmethod
@@ -83,7 +156,7 @@ class SnapshotCache:
         return Snapshot(info, files, details, fetched, "cache")
 
     def store(self, snapshot: Snapshot, digest: str) -> None:
-        """Write ``snapshot`` atomically; a cache that cannot be written is only counted."""
+        """Keep ``snapshot`` (one row, replaced atomically)."""
         info = snapshot.info
         entry = {
             "version": CACHE_VERSION,
@@ -98,27 +171,18 @@ class SnapshotCache:
                 for path, f in sorted(snapshot.files.items())
             },
         }
-        self._write(self._file(info.id), entry)
+        self._put("snapshots", info.id, entry)
 
+    # -- GraphQL capabilities -----------------------------------------------------------------
     def load_schema(self) -> dict[str, bool] | None:
         """Cached GraphQL capabilities of this instance, when younger than a day."""
         try:
-            entry = json.loads((self.dir / "schema.json").read_text(encoding="utf-8"))
-            if time.time() - float(entry["fetched_at"]) > SCHEMA_TTL:
+            entry = self._get("meta", "key", "schema")
+            if entry is None or time.time() - float(entry["fetched_at"]) > SCHEMA_TTL:
                 return None
             return {str(k): bool(v) for k, v in entry["facts"].items()}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
 
     def store_schema(self, facts: dict[str, bool]) -> None:
-        self._write(self.dir / "schema.json", {"fetched_at": time.time(), "facts": facts})
-
-    def _write(self, target: Path, entry: dict[str, Any]) -> None:
-        try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-", suffix=".json")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(entry, handle)
-            Path(tmp).replace(target)
-        except OSError:
-            self.write_errors += 1
+        self._put("meta", "schema", {"fetched_at": time.time(), "facts": facts})

@@ -27,7 +27,7 @@ from hepci.gitlab.candidates import (
     local_includes,
 )
 from hepci.gitlab.client import ClientPool, remote_error
-from hepci.gitlab.graphql import BatchResult, BlobFetcher, Item
+from hepci.gitlab.graphql import MAX_QUERY_CHARS, BatchResult, BlobFetcher, Item
 from hepci.gitlab.model import Details, Failed, FetchedFile, ProjectInfo, Skipped, Snapshot
 from hepci.gitlab.rest import read_details, read_files
 
@@ -88,8 +88,33 @@ class Collector:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
     def collect(self, infos: Sequence[ProjectInfo], sink: SnapshotSink) -> Outcome:
-        """Snapshots of ``infos``; each finished snapshot is handed to ``sink`` at once."""
+        """Snapshots of ``infos``; each finished snapshot is handed to ``sink`` at once.
+
+        Fetching runs on a background thread and ``sink`` on the calling one, so the next
+        requests (the include rounds, the REST fallback) never wait for ``sink``'s work.
+        """
         out = Outcome()
+        finished: queue.Queue[Snapshot | None] = queue.Queue()
+        crashed: list[BaseException] = []
+
+        def produce() -> None:
+            try:
+                self._produce(infos, out, finished.put)
+            except BaseException as exc:  # re-raised on the calling thread below
+                crashed.append(exc)
+            finally:
+                finished.put(None)
+
+        producer = threading.Thread(target=produce, name="hepci-collect", daemon=True)
+        producer.start()
+        while (snap := finished.get()) is not None:
+            sink(snap)
+        producer.join()
+        if crashed:
+            raise crashed[0]
+        return out
+
+    def _produce(self, infos: Sequence[ProjectInfo], out: Outcome, sink: SnapshotSink) -> None:
         todo: list[ProjectInfo] = []
         for info in infos:
             cached = self.cache.load(info, self.digest) if self.cache else None
@@ -99,7 +124,7 @@ class Collector:
                 todo.append(info)
         if not self.pool.graphql_available:
             self._rest_all(todo, out, sink)
-            return out
+            return
         if self._discovery is not None and todo:
             self._discovery.result()
         first = BatchResult()
@@ -113,7 +138,6 @@ class Collector:
             out.skipped.append(Skipped(path, reason))
         retry = [by_path[p] for p in [*first.failed, *include_failed] if p in by_path]
         self._rest_all(retry, out, sink)
-        return out
 
     # -- GraphQL rounds -----------------------------------------------------------------------
     def _batches(self, todo: list[ProjectInfo]) -> Iterator[BatchResult]:
@@ -164,7 +188,7 @@ class Collector:
         infos = {info.full_path: info for info in todo}
         for path, files in result.files.items():
             snap = Snapshot(infos[path], files, result.details.get(path, Details()), self.now)
-            if self.details and _needs_details(snap.details):
+            if self.details and self._needs_details(snap.details):
                 partial[path] = snap  # details come from REST below
             elif pending_includes(dict(files), set()):
                 partial[path] = snap
@@ -187,10 +211,8 @@ class Collector:
                     items.append(Item(snap.info, wanted))
             if not items:
                 break
-            size = self.fetcher.size_for(max(len(item.paths) for item in items), shared=False)
             futures = [
-                self.executor.submit(self.fetcher.fetch, items[i : i + size], None)
-                for i in range(0, len(items), size)
+                self.executor.submit(self.fetcher.fetch, chunk, None) for chunk in self._pack(items)
             ]
             for future in as_completed(futures):
                 result = future.result()
@@ -206,11 +228,34 @@ class Collector:
         self._drain(list(done), out, sink, done)
         return failed
 
+    def _pack(self, items: list[Item]) -> list[list[Item]]:
+        """Batches of projects with their own paths: within the complexity learned so far and
+        the query length limit, so that no batch has to be split (one after the other) later."""
+        size = self.fetcher.size_for(max(len(item.paths) for item in items), shared=False)
+        chunks: list[list[Item]] = [[]]
+        for item in items:
+            chunk = chunks[-1]
+            if chunk and (
+                len(chunk) >= size
+                or len(self.fetcher.build([*chunk, item], None)[0]) > MAX_QUERY_CHARS
+            ):
+                chunks.append(chunk := [])
+            chunk.append(item)
+        return chunks
+
     def _finish(self, snap: Snapshot, files: dict[str, FetchedFile]) -> Snapshot:
         details = snap.details
-        if self.details and _needs_details(details):
+        if self.details and self._needs_details(details):
             details = _merge(details, read_details(self.pool, snap.info))
         return Snapshot(snap.info, files, details, snap.fetched_at, snap.source)
+
+    def _needs_details(self, details: Details) -> bool:
+        """Whether REST must complete what batched GraphQL read (``--details`` only)."""
+        asked = self.fetcher.enabled  # the HEAD commit's latest pipeline, when still asked for
+        pipeline_unread = not {"head", "pipeline"} <= asked
+        return _needs_details(details) or (
+            pipeline_unread and details.latest_pipeline_status is None
+        )
 
     # -- REST fallback ------------------------------------------------------------------------
     def _rest_one(self, info: ProjectInfo) -> Snapshot:

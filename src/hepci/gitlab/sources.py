@@ -182,6 +182,8 @@ def run_remote(
     finally:
         collector.close()
         pool.close()
+        if cache is not None:
+            cache.close()
         run.stats.requests = dict(pool.budget.requests)
         run.stats.statuses = dict(pool.budget.statuses)
         run.stats.seconds = time.monotonic() - started

@@ -72,11 +72,9 @@ class CI003(CiRule):
     severity: ClassVar[Severity] = "error"
 
     def check(self, ctx: AuditContext) -> list[Finding]:
-        import importlib.util
+        from hepci.audit.schema import schema_problems, validator_available
 
-        from hepci.audit.schema import schema_problems
-
-        if importlib.util.find_spec("jsonschema") is None:
+        if not validator_available():
             raise Skip("jsonschema is not installed")
         found = []
         for loaded in ci_files(ctx):

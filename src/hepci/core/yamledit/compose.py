@@ -249,8 +249,18 @@ def _compose(text: str, path: str, limits: Limits, *, pure: bool) -> list[RawDoc
     ``typ="safe"``: the round-trip scanner would insert fold markers into folded scalars.
     """
     builder = _Builder(path=path, limits=limits, text=text)
-    for event in YAML(typ="safe", pure=pure).parse(text):
-        builder.feed(event)
+    if pure:
+        for event in YAML(typ="safe", pure=True).parse(text):
+            builder.feed(event)
+        return builder.documents
+    from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]  # no clib: ImportError
+
+    parser = CParser(text)  # directly: YAML().parse() wraps each event in Python-level calls
+    try:
+        while parser.check_event():
+            builder.feed(parser.get_event())
+    finally:
+        parser.dispose()
     return builder.documents
 
 
