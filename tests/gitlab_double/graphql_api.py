@@ -5,9 +5,10 @@ Complexity is GitLab's own rule (``Types::BaseField#field_resolver_complexity`` 
 ``Resolvers::BaseResolver`` and ``Resolvers::BlobsResolver``):
 
 * a plain field costs 1 plus the cost of its children;
-* a connection (``projects``, ``blobs``, ``pipelines``) costs its children's cost *once* (not
+* a connection (``projects``, ``blobs``, ``pipelines``, ``branchRules``) costs its children's cost *once* (not
   times the page size), plus its resolver's own cost (1; ``blobs``: 1 + the number of paths),
-  plus 1 when it calls Gitaly (``blobs``), and that sum then grows by 1 % per requested item:
+  plus 1 when it calls Gitaly (``blobs``; plain fields ``tree``, ``BranchRule.isDefault`` and
+  ``BranchRule.matchingBranchesCount`` too), and that sum then grows by 1 % per requested item:
   ``int((children + resolver + gitaly) * (1 + 0.01 * page))``, ``page`` = ``first`` capped at
   100 (100 when absent).
 
@@ -30,6 +31,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -41,15 +43,18 @@ from graphql import (
 from graphql.utilities import value_from_ast_untyped
 
 from gitlab_double.api import Request, Response, json_response
-from gitlab_double.model import Group, Project, State, User, iso
+from gitlab_double.model import DEVELOPER, MAINTAINER, Group, Project, State, User, iso
 
 MAX_COMPLEXITY_AUTH, MAX_COMPLEXITY_ANON, MAX_DEPTH = 250, 200, 15
 MAX_QUERY_LENGTH, MAX_PAGE_SIZE = 10_000, 100
 MAX_FULL_PATHS = 50
-CONNECTIONS = {"projects", "blobs", "pipelines"}
-GITALY = {"blobs", "tree"}  # fields that call Gitaly: +1
+CONNECTIONS = {"projects", "blobs", "pipelines", "branchRules"}
+GITALY = {"blobs", "tree", "isDefault", "matchingBranchesCount"}  # fields that call Gitaly: +1
 ONE_PAGE = {"endCursor": None, "startCursor": None, "hasPreviousPage": False}
 
+# Names and nullability follow GitLab 18.x's schema: ``Types::Projects::BranchRuleType``,
+# ``Types::BranchRules::BranchProtectionType`` (null for pseudo-rules such as "All branches"),
+# ``Types::PermissionTypes::Project`` (a subset) and ``Types::CommitType#pipelines``.
 SDL = """
 scalar Time
 scalar BigInt
@@ -74,7 +79,19 @@ type Project {
   id: ID! fullPath: ID! name: String! path: String! archived: Boolean visibility: String
   lastActivityAt: Time createdAt: Time webUrl: String repository: Repository
   pipelines(ref: String, first: Int): PipelineConnection
+  userPermissions: ProjectPermissions!
+  branchRules(first: Int, after: String): BranchRuleConnection
 }
+type ProjectPermissions {
+  adminProject: Boolean! downloadCode: Boolean! pushCode: Boolean! readProject: Boolean!
+}
+type BranchRuleConnection { nodes: [BranchRule] edges: [BranchRuleEdge] pageInfo: PageInfo! }
+type BranchRuleEdge { cursor: String! node: BranchRule }
+type BranchRule {
+  id: ID! name: String! isDefault: Boolean! isProtected: Boolean! matchingBranchesCount: Int!
+  branchProtection: BranchProtection
+}
+type BranchProtection { allowForcePush: Boolean! codeOwnerApprovalRequired: Boolean! }
 type PipelineConnection { count: Int! nodes: [Pipeline] pageInfo: PageInfo! }
 type Pipeline { id: ID! iid: String! sha: String ref: String status: String! createdAt: Time }
 type Repository {
@@ -83,14 +100,16 @@ type Repository {
   tree(ref: String): Tree
 }
 type Tree { lastCommit: Commit }
-type Commit { id: ID! sha: String! shortId: String! title: String message: String authoredDate: Time }
+type Commit {
+  id: ID! sha: String! shortId: String! title: String message: String authoredDate: Time
+  pipelines(ref: String, first: Int): PipelineConnection
+}
 type RepositoryBlobConnection { nodes: [RepositoryBlob] pageInfo: PageInfo! }
 type RepositoryBlob {
   id: ID! oid: String! path: String! name: String! size: BigInt rawSize: BigInt
   rawBlob: String rawTextBlob: String webPath: String
 }
 """
-SCHEMA = build_schema(SDL)
 
 
 @dataclass
@@ -255,6 +274,7 @@ def resolve_tree(
         "title": commit.title,
         "message": commit.message,
         "authoredDate": iso(commit.timestamp),
+        "_project": project,
     }
     return {"lastCommit": last}
 
@@ -262,13 +282,26 @@ def resolve_tree(
 def resolve_pipelines(
     parent: dict[str, Any], info: Any, ref: str | None = None, first: int | None = None
 ) -> dict[str, Any] | None:
-    """A project's pipelines, latest first, optionally for one ``ref``."""
-    ctx: Ctx = info.context
-    project: Project = parent["_obj"]
+    """``Project.pipelines``: a project's pipelines, latest first, optionally for one ``ref``."""
+    return _pipelines(info.context, parent["_obj"], ref, None, first)
+
+
+def resolve_commit_pipelines(
+    parent: dict[str, Any], info: Any, ref: str | None = None, first: int | None = None
+) -> dict[str, Any] | None:
+    """``Commit.pipelines`` (``Resolvers::CommitPipelinesResolver``): the project's pipelines
+    for this commit's SHA (any ref unless ``ref`` is given), latest first."""
+    return _pipelines(info.context, parent["_project"], ref, parent["sha"], first)
+
+
+def _pipelines(
+    ctx: Ctx, project: Project, ref: str | None, sha: str | None, first: int | None
+) -> dict[str, Any] | None:
     if not ctx.state.can_read_code(ctx.user, project):
         return None
     pipes = [p for p in ctx.state.pipelines.values() if p.project_id == project.id]
-    pipes = sorted((p for p in pipes if ref is None or p.ref == ref), key=lambda p: -p.id)
+    pipes = [p for p in pipes if (ref is None or p.ref == ref) and (sha is None or p.sha == sha)]
+    pipes.sort(key=lambda p: -p.id)
     size = min(first or MAX_PAGE_SIZE, MAX_PAGE_SIZE)
     nodes = [
         {
@@ -285,8 +318,91 @@ def resolve_pipelines(
     return {"count": len(pipes), "nodes": nodes, "pageInfo": {**ONE_PAGE, "hasNextPage": more}}
 
 
-def _install_resolvers() -> None:
-    fields = SCHEMA.type_map
+ALL_BRANCHES = "All branches"
+
+
+def resolve_user_permissions(parent: dict[str, Any], info: Any) -> dict[str, bool]:
+    """``Project.userPermissions``: a few of GitLab's ``ProjectPermissions`` abilities."""
+    ctx: Ctx = info.context
+    project: Project = parent["_obj"]
+    level = ctx.state.project_level(ctx.user, project)
+    return {
+        "adminProject": level >= MAINTAINER,
+        "downloadCode": ctx.state.can_read_code(ctx.user, project),
+        "pushCode": level >= DEVELOPER and not project.archived,
+        "readProject": True,  # the project resolved: the user can see it
+    }
+
+
+def resolve_branch_rules(
+    parent: dict[str, Any], info: Any, first: int | None = None, after: str | None = None
+) -> dict[str, Any]:
+    """``Project.branchRules`` as GitLab 18.x answers it (``Resolvers::Projects::
+    BranchRulesResolver``): the "All branches" pseudo-rule first (``Projects::AllBranchesRule``:
+    ``isProtected`` false, no ``branchProtection``), then one rule per protected branch or
+    wildcard, sorted by name (the same rules REST's ``protected_branches`` lists). ``isDefault``
+    is an exact name match with the default branch. A rule needs ``read_branch_rule``
+    (Maintainer or more): GitLab redacts the others from the connection, so Reporters and
+    Developers get an empty list, not an error.
+    """
+    ctx: Ctx = info.context
+    project: Project = parent["_obj"]
+    rules: list[dict[str, Any]] = []
+    if ctx.state.project_level(ctx.user, project) >= MAINTAINER:
+        branches = list(project.repo.branches)
+        rules.append(
+            {
+                "id": f"gid://gitlab/Projects::AllBranchesRule/{project.id}",
+                "name": ALL_BRANCHES, "isDefault": False, "isProtected": False,
+                "matchingBranchesCount": len(branches), "branchProtection": None,
+            }
+        )  # fmt: skip
+        for rule in sorted(project.protected, key=lambda r: r.name):
+            protection = {
+                "allowForcePush": rule.allow_force_push,
+                "codeOwnerApprovalRequired": False,
+            }
+            rules.append(
+                {
+                    "id": f"gid://gitlab/Projects::BranchRule/{rule.id}",
+                    "name": rule.name, "isDefault": rule.name == project.default_branch,
+                    "isProtected": True, "matchingBranchesCount": sum(map(rule.matches, branches)),
+                    "branchProtection": protection,
+                }
+            )  # fmt: skip
+    start = _offset(after)
+    size = min(first or MAX_PAGE_SIZE, MAX_PAGE_SIZE)
+    page = rules[start : start + size]
+    edges = [{"cursor": _offset_cursor(start + n + 1), "node": r} for n, r in enumerate(page)]
+    return {
+        "nodes": page,
+        "edges": edges,
+        "pageInfo": {
+            "startCursor": edges[0]["cursor"] if edges else None,
+            "endCursor": edges[-1]["cursor"] if edges else None,
+            "hasNextPage": start + size < len(rules),
+            "hasPreviousPage": start > 0,
+        },
+    }
+
+
+def _offset_cursor(offset: int) -> str:
+    return base64.b64encode(json.dumps({"offset": str(offset)}).encode()).decode()
+
+
+def _offset(after: str | None) -> int:
+    if not after:
+        return 0
+    try:
+        return max(0, int(json.loads(base64.b64decode(after))["offset"]))
+    except (ValueError, KeyError, TypeError):
+        raise GraphQLError("Please provide a valid cursor") from None
+
+
+def build(sdl: str = SDL) -> GraphQLSchema:
+    """The schema of ``sdl`` with the double's resolvers (tests may build a smaller, older one)."""
+    schema = build_schema(sdl)
+    fields = schema.type_map
     resolvers = {
         ("Query", "group"): resolve_group,
         ("Query", "project"): resolve_project,
@@ -305,12 +421,19 @@ def _install_resolvers() -> None:
         ("Repository", "blobs"): resolve_blobs,
         ("Repository", "tree"): resolve_tree,
         ("Project", "pipelines"): resolve_pipelines,
+        ("Project", "userPermissions"): resolve_user_permissions,
+        ("Project", "branchRules"): resolve_branch_rules,
+        ("Commit", "pipelines"): resolve_commit_pipelines,
     }
     for (type_name, field_name), fn in resolvers.items():
-        fields[type_name].fields[field_name].resolve = fn  # type: ignore[attr-defined]
+        owner = fields.get(type_name)
+        field = getattr(owner, "fields", {}).get(field_name)
+        if field is not None:  # a smaller schema may lack some fields
+            field.resolve = fn
+    return schema
 
 
-_install_resolvers()
+SCHEMA = build()
 
 
 class _Cost:

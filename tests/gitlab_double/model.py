@@ -77,6 +77,10 @@ class ProtectedBranch:
     merge_access_level: int = MAINTAINER
     allow_force_push: bool = False
 
+    def matches(self, branch: str) -> bool:
+        """GitLab's ``RefMatcher``: the exact name, or ``*`` matching any characters."""
+        return self.name == branch or fnmatch.fnmatchcase(branch, self.name)
+
 
 @dataclass
 class Project:
@@ -108,10 +112,7 @@ class Project:
         return None if self.repo.empty else self.default_branch_name
 
     def protection(self, branch: str) -> ProtectedBranch | None:
-        for rule in self.protected:
-            if rule.name == branch or fnmatch.fnmatchcase(branch, rule.name):
-                return rule
-        return None
+        return next((rule for rule in self.protected if rule.matches(branch)), None)
 
 
 @dataclass
@@ -201,7 +202,14 @@ class State:
     def find_project(self, ref: str) -> Project | None:
         if ref.isdigit():
             return self.projects.get(int(ref))
-        return next((p for p in self.projects.values() if p.full_path == ref), None)
+        index: dict[str, int] = self.__dict__.setdefault("_project_paths", {})
+        found = self.projects.get(index.get(ref, -1))
+        if found is not None and found.full_path == ref:
+            return found
+        # a miss or a stale entry (renamed, transferred, deleted): rebuild the path index
+        index.clear()
+        index.update((p.full_path, p.id) for p in self.projects.values())
+        return self.projects.get(index.get(ref, -1))
 
     def descendants(self, group: Group) -> list[Group]:
         return [g for g in self.groups.values() if group in g.ancestors()]

@@ -3,14 +3,14 @@
 Missing paths are simply absent from ``blobs`` (a free existence check). The batch size adapts
 to the server's complexity limit: it is computed from ``queryComplexity`` (or from the score in
 a "Query has complexity of S, which exceeds max complexity of L" error) and a batch that is
-too complex is split in halves. Optional fields (HEAD commit, latest pipeline, branch rules)
-are dropped for the rest of the run when the server's schema does not know them. Projects
-whose lookup fails end up in ``BatchResult.failed`` for the REST fallback.
+too complex is split in halves. Optional fields (HEAD commit, its latest pipeline, branch
+rules) are dropped for the rest of the run when the server's schema does not know them, so
+group sweeps get GL001/GL002 facts at no extra request. Projects whose lookup fails end up in
+``BatchResult.failed`` for the REST fallback.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 import threading
@@ -33,16 +33,30 @@ MAX_FULL_PATHS = 50  # GitLab's limit on projects(fullPaths:)
 INTROSPECTION = (
     '{ q: __type(name: "Query") { fields { name args { name } } }'
     ' p: __type(name: "Project") { fields { name } }'
-    ' r: __type(name: "Repository") { fields { name } } }'
+    ' r: __type(name: "Repository") { fields { name } }'
+    ' c: __type(name: "Commit") { fields { name } }'
+    ' b: __type(name: "BranchRule") { fields { name } } }'
 )
 
-# optional per-project selections: name -> (field that marks it in errors, text builder)
+# optional per-project selections, and the fields that name them in "unknown field" errors
 OPTIONAL = ("head", "pipeline", "protection")
+HEAD = " tree {{ lastCommit {{ sha{pipeline} }} }}"  # the default branch's HEAD commit
+PIPELINE = " pipelines(first: 1) { nodes { status } }"  # Commit.pipelines: latest first
+# GitLab shows branch rules to Maintainers only (others get an empty list): adminProject says
+# whether "no matching rule" means "unprotected"; see _protection
+RULES_PAGE = 20  # a full page may hide more rules (no pageInfo: it would cost 3 per project)
+PROTECTION = (
+    f" userPermissions {{ adminProject }} branchRules(first: {RULES_PAGE})"
+    " { nodes { name isProtected } }"
+)
 MARKERS = {
     "tree": "head",
     "lastCommit": "head",
     "pipelines": "pipeline",
     "branchRules": "protection",
+    "isProtected": "protection",
+    "userPermissions": "protection",
+    "adminProject": "protection",
 }
 
 
@@ -121,8 +135,9 @@ class BlobFetcher:
     # -- query text ---------------------------------------------------------------------------
     def build(self, items: Sequence[Item], shared: list[str] | None) -> tuple[str, dict[str, Any]]:
         enabled = set(self.enabled)
-        repo_extra = " tree { lastCommit { sha } }" if "head" in enabled else ""
-        rules = " branchRules(first: 20) { nodes { name } }" if "protection" in enabled else ""
+        pipeline = PIPELINE if "pipeline" in enabled else ""  # lives in the HEAD commit
+        repo_extra = HEAD.format(pipeline=pipeline) if "head" in enabled else ""
+        rules = PROTECTION if "protection" in enabled else ""
         if shared is not None and self.connection:
             query = (
                 "query($paths: [String!]!, $full: [String!]) { queryComplexity { score limit }"
@@ -134,13 +149,9 @@ class BlobFetcher:
         aliases = []
         for n, item in enumerate(items):
             paths = "$paths" if shared is not None else "[" + ",".join(map(_lit, item.paths)) + "]"
-            extra = rules
-            branch = item.info.default_branch
-            if "pipeline" in enabled and branch:
-                extra += f" pipelines(ref: {_lit(branch)}, first: 1) {{ nodes {{ status }} }}"
             aliases.append(
                 f"p{n}: project(fullPath: {_lit(item.info.full_path)}) {{ repository {{"
-                f" blobs(paths: {paths}) {{ nodes {{ path rawTextBlob }} }}{repo_extra} }}{extra} }}"
+                f" blobs(paths: {paths}) {{ nodes {{ path rawTextBlob }} }}{repo_extra} }}{rules} }}"
             )
         head = "query($paths: [String!]!)" if shared is not None else "query"
         query = f"{head} {{ queryComplexity {{ score limit }} {' '.join(aliases)} }}"
@@ -161,15 +172,17 @@ class BlobFetcher:
             return
         fields = {
             key: {f["name"]: f for f in ((data.get(key) or {}).get("fields") or [])}
-            for key in ("q", "p", "r")
+            for key in ("q", "p", "r", "c", "b")
         }
         projects = fields["q"].get("projects") or {}
         self.apply_schema(
             {
                 "connection": any(a.get("name") == "fullPaths" for a in projects.get("args") or []),
                 "head": "tree" in fields["r"],
-                "pipeline": "pipelines" in fields["p"],
-                "protection": "branchRules" in fields["p"],
+                "pipeline": "pipelines" in fields["c"],
+                "protection": "branchRules" in fields["p"]
+                and "userPermissions" in fields["p"]
+                and "isProtected" in fields["b"],
             }
         )
 
@@ -309,14 +322,39 @@ def _project_files(item: Item, node: dict[str, Any]) -> tuple[dict[str, FetchedF
         text = blob.get("rawTextBlob")
         if blob.get("path") in wanted and isinstance(text, str):
             files[blob["path"]] = FetchedFile.of(blob["path"], text.encode())
-    head = ((repo.get("tree") or {}).get("lastCommit") or {}).get("sha")
-    pipelines = (node.get("pipelines") or {}).get("nodes")
-    status = str(pipelines[0]["status"]).lower() if pipelines else None
-    rules = (node.get("branchRules") or {}).get("nodes")
-    protected = None
-    if rules is not None and item.info.default_branch:
-        names = [str(r.get("name")) for r in rules]
-        protected = any(fnmatch.fnmatchcase(item.info.default_branch, n) for n in names)
+    last = (repo.get("tree") or {}).get("lastCommit") or {}
+    pipelines = [p for p in (last.get("pipelines") or {}).get("nodes") or [] if p]
+    status = str(pipelines[0].get("status")).lower() if pipelines else None
     return files, Details(
-        head_sha=head, default_branch_protected=protected, latest_pipeline_status=status
+        head_sha=last.get("sha"),
+        default_branch_protected=_protection(item.info.default_branch, node),
+        latest_pipeline_status=status,
     )
+
+
+def _protection(branch: str | None, node: dict[str, Any]) -> bool | None:
+    """Whether ``branch`` is protected, from ``branchRules``; ``None`` when they cannot tell.
+
+    A rule protects it when ``isProtected`` (pseudo-rules such as "All branches" are not) and
+    its name is the branch or a ``*`` wildcard matching it. GitLab hides every rule from users
+    below Maintainer, so "no such rule" proves nothing unless ``adminProject`` is true and the
+    page was not full (a full page may have a next one).
+    """
+    connection = node.get("branchRules")
+    if not branch or not isinstance(connection, dict):
+        return None
+    rules = [r for r in connection.get("nodes") or [] if isinstance(r, dict)]
+    if any(
+        r.get("isProtected") is True and _ref_matches(str(r.get("name")), branch) for r in rules
+    ):
+        return True
+    complete = len(connection.get("nodes") or []) < RULES_PAGE
+    admin = (node.get("userPermissions") or {}).get("adminProject") is True
+    return False if admin and complete else None
+
+
+def _ref_matches(pattern: str, ref: str) -> bool:
+    """GitLab's ``RefMatcher``: the exact name, or ``*`` standing for any characters."""
+    if "*" not in pattern:
+        return pattern == ref
+    return re.fullmatch(".*".join(map(re.escape, pattern.split("*"))), ref) is not None

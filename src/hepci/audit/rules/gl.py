@@ -33,7 +33,10 @@ class GL001(GlRule):
     def check(self, ctx: AuditContext) -> list[Finding]:
         meta = _meta(ctx)
         if meta.default_branch_protected is None:
-            raise Skip("branch protection is unknown (group audits read it with --details)")
+            raise Skip(
+                "branch protection is unknown: GitLab shows branch rules to Maintainers only"
+                " (--details reads it with REST)"
+            )
         if meta.default_branch_protected:
             return []
         return [Finding(f"default branch `{meta.default_branch or '?'}` is not protected")]
@@ -48,7 +51,9 @@ class GL002(GlRule):
     def check(self, ctx: AuditContext) -> list[Finding]:
         status = _meta(ctx).latest_pipeline_status
         if status is None:
-            raise Skip("latest pipeline status is unknown (group audits read it with --details)")
+            raise Skip(
+                "no pipeline for the default branch's latest commit (or the server hides it)"
+            )
         if status == "failed":
             return [Finding("the latest default-branch pipeline failed")]
         return []
