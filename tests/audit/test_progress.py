@@ -18,6 +18,9 @@ class Recorder:
     def start(self, total: int | None) -> None:
         self.events.append(("start", total))
 
+    def set_total(self, total: int) -> None:
+        self.events.append(("total", total))
+
     def advance(self, target: str, ok: bool = True) -> None:
         self.events.append(("advance", (target, ok)))
 
@@ -71,6 +74,23 @@ def test_adapter_translates_done_total_calls():
     ]
 
 
+def test_adapter_passes_on_a_total_that_grows_while_the_group_is_listed():
+    recorder = Recorder()
+    adapter = ProgressAdapter(recorder)
+    adapter(1, 100, "a")
+    adapter(2, 100, "b")
+    adapter(3, 250, "c")  # the next pages of the listing came in
+    adapter.close()
+    assert recorder.events == [
+        ("start", 100),
+        ("advance", ("a", True)),
+        ("advance", ("b", True)),
+        ("total", 250),
+        ("advance", ("c", True)),
+        ("finish", None),
+    ]
+
+
 class FakeTty(io.StringIO):
     def isatty(self) -> bool:
         return True
@@ -80,8 +100,9 @@ def test_rich_bar_shows_counts_and_eta():
     stream = FakeTty()
     bar = progress_for(stream)
     assert isinstance(bar, RichProgress)
-    bar.start(2)
+    bar.start(1)
     bar.advance("grp/a")
+    bar.set_total(2)
     bar.advance("grp/b", ok=False)
     bar.finish()
     text = stream.getvalue()

@@ -24,9 +24,11 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -299,7 +301,7 @@ def _pipelines(
 ) -> dict[str, Any] | None:
     if not ctx.state.can_read_code(ctx.user, project):
         return None
-    pipes = [p for p in ctx.state.pipelines.values() if p.project_id == project.id]
+    pipes = ctx.state.project_pipelines(project.id)
     pipes = [p for p in pipes if (ref is None or p.ref == ref) and (sha is None or p.sha == sha)]
     pipes.sort(key=lambda p: -p.id)
     size = min(first or MAX_PAGE_SIZE, MAX_PAGE_SIZE)
@@ -480,19 +482,27 @@ def _errors(*messages: str) -> Response:
     return json_response({"errors": [{"message": m} for m in messages]})
 
 
+@lru_cache(maxsize=256)
+def _checked(schema: GraphQLSchema, query: str) -> tuple[DocumentNode | None, tuple[str, ...]]:
+    """The parsed query and its validation errors, kept per query text: clients send the
+    same text with other variables (a batch of projects), and parsing plus validating it costs
+    more than executing it. Documents are never modified by execution."""
+    try:
+        doc = parse(query)
+    except GraphQLError as exc:
+        return None, (exc.message,)
+    return doc, tuple(p.message for p in validate(schema, doc))
+
+
 def handle(request: Request) -> Response:
     """Execute one GraphQL request (the token was checked by the server)."""
     query = request.body.get("query") or request.param("query") or ""
     variables = request.body.get("variables") or {}
     if len(query) > MAX_QUERY_LENGTH:
         return _errors("Query too large")
-    try:
-        doc = parse(query)
-    except GraphQLError as exc:
-        return _errors(exc.message)
-    problems = validate(SCHEMA, doc)
-    if problems:
-        return _errors(*(p.message for p in problems))
+    doc, problems = _checked(SCHEMA, query)
+    if doc is None or problems:
+        return _errors(*problems)
     op_name = request.body.get("operationName")
     ops = [d for d in doc.definitions if isinstance(d, OperationDefinitionNode)]
     op = next((o for o in ops if op_name is None or (o.name and o.name.value == op_name)), None)

@@ -211,6 +211,18 @@ class State:
         index.update((p.full_path, p.id) for p in self.projects.values())
         return self.projects.get(index.get(ref, -1))
 
+    def project_pipelines(self, project_id: int) -> list[Pipeline]:
+        """The pipelines of one project (an index rebuilt when pipelines come or go)."""
+        key = (len(self.pipelines), max(self.pipelines, default=0))
+        cached = self.__dict__.get("_pipeline_index")
+        if cached is None or cached[0] != key:
+            index: dict[int, list[Pipeline]] = {}
+            for pipeline in self.pipelines.values():
+                index.setdefault(pipeline.project_id, []).append(pipeline)
+            cached = (key, index)
+            self.__dict__["_pipeline_index"] = cached
+        return list(cached[1].get(project_id, ()))
+
     def descendants(self, group: Group) -> list[Group]:
         return [g for g in self.groups.values() if group in g.ancestors()]
 

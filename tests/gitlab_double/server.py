@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 import threading
 import time
@@ -38,6 +39,11 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     double: GitLabDouble
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, address = super().get_request()  # BlockingIOError: another worker took it
+        conn.setblocking(True)
+        return conn, address
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -197,6 +203,7 @@ class GitLabDouble:
         self.stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self.worker_index = 0
 
     @property
     def host_port(self) -> str:
@@ -209,10 +216,25 @@ class GitLabDouble:
     def url(self) -> str:
         return f"http://{self.host_port}"
 
-    def start(self, port: int = 0) -> GitLabDouble:
+    def start(self, port: int = 0, *, workers: int = 1) -> GitLabDouble:
+        """Serve on ``port`` (0: any free one) from a thread of this process.
+
+        ``workers > 1`` forks that many processes that share the listening socket, as GitLab
+        runs several Puma workers: a real GitLab's CPU is not one Python process's. Each
+        process serves its own copy of the state, so this is for read-only benchmarks (a write
+        seen by one worker is not seen by the others); call it before any thread is started.
+        ``worker_index`` tells each process which one it is (0: the one that called).
+        """
         server = _Server(("127.0.0.1", port), _Handler)
         server.double = self
         self._server = server
+        self.worker_index = 0
+        if workers > 1:  # the processes race for each connection: the losers must not block
+            server.socket.setblocking(False)
+        for index in range(1, workers):
+            if os.fork() == 0:
+                self.worker_index = index
+                break
         self.stopping.clear()
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

@@ -40,3 +40,27 @@ def test_naive_baseline_counts_one_raw_read_per_candidate(tmp_path: Path) -> Non
     saved = json.loads(path.read_text())
     assert saved["per_endpoint"] == result.per_endpoint and saved["n_projects"] == 5
     assert "requests/project" in path.with_suffix(".txt").read_text()
+
+
+def test_audit_benchmark_runs_with_a_double_served_by_two_processes(tmp_path: Path) -> None:
+    """bench_audit end to end, small: two forked double workers, every phase, the JSON rows."""
+    import subprocess
+
+    args = ["--projects", "40", "--latency-ms", "0", "--skip-naive", "--repeat", "1"]
+    args += ["--double-workers", "2", "--out", str(tmp_path)]
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "bench_audit.py"), *args],
+        capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = {
+        r["phase"]: r
+        for r in json.loads((tmp_path / "bench_audit-N40-L0.json").read_text())["rows"]
+    }
+    assert set(rows) == {"gitlab_fetch", "gitlab_audit", "gitlab_warm"}
+    fetch, audit, warm = rows["gitlab_fetch"], rows["gitlab_audit"], rows["gitlab_warm"]
+    assert fetch["audited"] == audit["audited"] > 0 and audit["failed"] == 0
+    # the request counts were summed over both worker processes: they match across phases
+    assert fetch["requests"] == audit["requests"] == sum(audit["per_endpoint"].values()) > 0
+    assert warm["from_cache"] == audit["audited"]
+    assert warm["requests"] == warm["per_endpoint"]["GET /groups/:id/projects"] <= warm["target"]

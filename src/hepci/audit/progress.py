@@ -21,6 +21,8 @@ class Progress(Protocol):
 
     def start(self, total: int | None) -> None: ...
 
+    def set_total(self, total: int) -> None: ...
+
     def advance(self, target: str, ok: bool = True) -> None: ...
 
     def finish(self) -> None: ...
@@ -30,6 +32,9 @@ class NullProgress:
     """Shows nothing (non-terminal stderr, ``--quiet``, tests)."""
 
     def start(self, total: int | None) -> None:
+        return None
+
+    def set_total(self, total: int) -> None:
         return None
 
     def advance(self, target: str, ok: bool = True) -> None:
@@ -74,6 +79,11 @@ class RichProgress:
         )
         self._bar.start()
         self._task = self._bar.add_task(self._description, total=total, failed=0, current="")
+
+    def set_total(self, total: int) -> None:
+        """A group's total grows while it is still being listed."""
+        if self._bar is not None:
+            self._bar.update(self._task, total=total)
 
     def advance(self, target: str, ok: bool = True) -> None:
         if self._bar is None:

@@ -32,11 +32,15 @@ class ProgressAdapter:
         self._progress = progress
         self._started = False
         self._done = 0
+        self._total = 0
 
     def __call__(self, done: int, total: int, path: str) -> None:
         if not self._started:
             self._progress.start(total)
             self._started = True
+        elif total != self._total:
+            self._progress.set_total(total)
+        self._total = total
         for _ in range(max(done - self._done, 0)):
             self._progress.advance(path)
         self._done = max(done, self._done)

@@ -4,7 +4,8 @@ Importing jsonschema and building the validator costs ~0.35 s, more than the who
 so results are cached on disk by the file's content hash (plus hepci version and schema file
 identity): re-auditing an unchanged CI file does not import jsonschema at all. The cache lives
 in ``$HEPCI_CACHE_DIR`` (else ``$XDG_CACHE_HOME/hepci``, else ``~/.cache/hepci``) under
-``ci-schema/``; an unwritable cache is silently skipped.
+``ci-schema/``; an unwritable cache is silently skipped. Within one process results are also
+kept in memory (a group sweep meets the same CI file in many projects).
 """
 
 from __future__ import annotations
@@ -76,13 +77,31 @@ def schema_problems(loaded: LoadedFile) -> list[Problem]:
     digest = hashlib.sha256(
         f"{__version__}\0{_schema_identity()}\0{loaded.file.text}".encode()
     ).hexdigest()
+    known = _SEEN.get(digest)  # a group sweep meets the same CI file in many projects
+    if known is not None:
+        return list(known)
     path = cache_dir() / f"{digest}.json"
     try:
         cached = json.loads(path.read_text(encoding="utf-8"))
-        return [(int(line), str(message)) for line, message in cached]
+        problems = [(int(line), str(message)) for line, message in cached]
     except (OSError, ValueError, TypeError):
-        pass
-    problems = _validate(loaded)
+        problems = _validate(loaded)
+        _store(path, problems)
+    _remember(digest, problems)
+    return problems
+
+
+_SEEN: dict[str, tuple[Problem, ...]] = {}
+MAX_SEEN = 4096
+
+
+def _remember(digest: str, problems: list[Problem]) -> None:
+    if len(_SEEN) >= MAX_SEEN:
+        _SEEN.pop(next(iter(_SEEN)))  # the oldest
+    _SEEN[digest] = tuple(problems)
+
+
+def _store(path: Path, problems: list[Problem]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -90,4 +109,3 @@ def schema_problems(loaded: LoadedFile) -> list[Problem]:
         tmp.replace(path)
     except OSError:
         pass
-    return problems

@@ -63,7 +63,7 @@ def audit(
         str | None, Opt(help="Audit shard K/N of a group.", rich_help_panel=REMOTE)
     ] = None,
     concurrency: Annotated[
-        int | None, Opt(help="Parallel requests.", rich_help_panel=REMOTE)
+        int | None, Opt(help="Requests in flight at once (default 4).", rich_help_panel=REMOTE)
     ] = None,
     cache: Annotated[bool, Opt(help="Reuse unchanged projects.", rich_help_panel=REMOTE)] = True,
     cache_dir: Annotated[

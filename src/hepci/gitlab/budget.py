@@ -1,4 +1,5 @@
-"""A request budget shared by every worker thread: a token bucket that follows GitLab's headers.
+"""A request budget shared by every worker thread: a token bucket that follows GitLab's headers,
+and a cap on the requests in flight at once (``--concurrency``, over every thread pool).
 
 Each HTTP request (retries included) takes one token first. The bucket runs at ``--rate``
 (unlimited by default, as self-managed GitLab is) and responses feed back: a 429 pauses every
@@ -13,7 +14,8 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 from hepci.errors import RemoteError
 
@@ -32,6 +34,7 @@ class RateBudget:
         burst: int,
         *,
         max_wait: float = 300.0,
+        in_flight: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -47,6 +50,17 @@ class RateBudget:
         self.requests: Counter[str] = Counter()  # by kind: rest, graphql
         self.statuses: Counter[int] = Counter()
         self.waited = 0.0
+        # requests on the wire at once, across every thread pool (listing, GraphQL, REST)
+        self._slots = threading.BoundedSemaphore(in_flight) if in_flight else None
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one of the ``in_flight`` slots while a request is on the wire."""
+        if self._slots is None:
+            yield
+            return
+        with self._slots:
+            yield
 
     def acquire(self, kind: str = "rest") -> None:
         """Take one token, waiting as needed; give up after ``max_wait`` seconds."""

@@ -109,16 +109,19 @@ class SnapshotCache:
                 return None
         return json.loads(row[0]) if row else None
 
-    def _put(self, table: str, key: object, entry: dict[str, Any]) -> None:
-        text = json.dumps(entry, separators=(",", ":"))
+    def _put(self, table: str, rows: list[tuple[object, dict[str, Any]]]) -> None:
+        """Insert or replace ``rows`` in one transaction (all or none)."""
+        texts = [(key, json.dumps(entry, separators=(",", ":"))) for key, entry in rows]
         with self._lock:
             db = self._database()
             try:
                 if db is None:
                     raise sqlite3.OperationalError("cache unavailable")
-                db.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", (key, text))
+                with db:  # no-op commit when already committed; rollback on error
+                    db.execute("BEGIN")
+                    db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", texts)
             except sqlite3.Error:
-                self.write_errors += 1
+                self.write_errors += len(rows)
 
     # -- snapshots ----------------------------------------------------------------------------
     def load(self, info: ProjectInfo, digest: str) -> Snapshot | None:
@@ -157,8 +160,16 @@ class SnapshotCache:
 
     def store(self, snapshot: Snapshot, digest: str) -> None:
         """Keep ``snapshot`` (one row, replaced atomically)."""
+        self.store_many([snapshot], digest)
+
+    def store_many(self, snapshots: list[Snapshot], digest: str) -> None:
+        """Keep ``snapshots`` in one transaction."""
+        self._put("snapshots", [(s.info.id, self._encode(s, digest)) for s in snapshots])
+
+    @staticmethod
+    def _encode(snapshot: Snapshot, digest: str) -> dict[str, Any]:
         info = snapshot.info
-        entry = {
+        return {
             "version": CACHE_VERSION,
             "candidates": digest,
             "full_path": info.full_path,
@@ -171,7 +182,6 @@ class SnapshotCache:
                 for path, f in sorted(snapshot.files.items())
             },
         }
-        self._put("snapshots", info.id, entry)
 
     # -- GraphQL capabilities -----------------------------------------------------------------
     def load_schema(self) -> dict[str, bool] | None:
@@ -185,4 +195,4 @@ class SnapshotCache:
             return None
 
     def store_schema(self, facts: dict[str, bool]) -> None:
-        self._put("meta", "schema", {"fetched_at": time.time(), "facts": facts})
+        self._put("meta", [("schema", {"fetched_at": time.time(), "facts": facts})])

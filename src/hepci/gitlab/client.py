@@ -39,7 +39,8 @@ class BudgetAdapter(HTTPAdapter):
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
         kind = "graphql" if (request.url or "").endswith("/api/graphql") else "rest"
         self.budget.acquire(kind)
-        response = super().send(request, *args, **kwargs)
+        with self.budget.slot():
+            response = super().send(request, *args, **kwargs)
         self.budget.observe(response.status_code, response.headers)
         return response
 
@@ -87,8 +88,9 @@ class ClientPool:
     def __init__(self, settings: RemoteSettings, budget: RateBudget | None = None) -> None:
         self.settings = settings
         self.budget = budget or RateBudget(
-            settings.rate, settings.burst, max_wait=settings.max_wait
-        )
+            settings.rate, settings.burst, max_wait=settings.max_wait,
+            in_flight=settings.concurrency,
+        )  # fmt: skip
         self._local = threading.local()
         self._all: list[gitlab.Gitlab] = []
         self._lock = threading.Lock()

@@ -12,8 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
@@ -27,6 +26,7 @@ from hepci.gitlab.candidates import (
     local_includes,
 )
 from hepci.gitlab.client import ClientPool, remote_error
+from hepci.gitlab.feed import Feed
 from hepci.gitlab.graphql import MAX_QUERY_CHARS, BatchResult, BlobFetcher, Item
 from hepci.gitlab.model import Details, Failed, FetchedFile, ProjectInfo, Skipped, Snapshot
 from hepci.gitlab.rest import read_details, read_files
@@ -87,8 +87,10 @@ class Collector:
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
-    def collect(self, infos: Sequence[ProjectInfo], sink: SnapshotSink) -> Outcome:
+    def collect(self, infos: Iterable[ProjectInfo], sink: SnapshotSink) -> Outcome:
         """Snapshots of ``infos``; each finished snapshot is handed to ``sink`` at once.
+
+        ``infos`` may be a generator still listing the group: batches go out as it yields.
 
         Fetching runs on a background thread and ``sink`` on the calling one, so the next
         requests (the include rounds, the REST fallback) never wait for ``sink``'s work.
@@ -114,58 +116,82 @@ class Collector:
             raise crashed[0]
         return out
 
-    def _produce(self, infos: Sequence[ProjectInfo], out: Outcome, sink: SnapshotSink) -> None:
-        todo: list[ProjectInfo] = []
-        for info in infos:
-            cached = self.cache.load(info, self.digest) if self.cache else None
-            if cached is not None:
-                self._done(cached, out, sink, store=False)
-            else:
-                todo.append(info)
+    def _produce(self, infos: Iterable[ProjectInfo], out: Outcome, sink: SnapshotSink) -> None:
+        """Read ``infos`` (which may still be arriving) and hand over finished snapshots."""
+        feed: Feed[ProjectInfo] = Feed()
+        by_path: dict[str, ProjectInfo] = {}  # every project that needs reading
+        listing_failed: list[BaseException] = []
+
+        def feed_all() -> None:  # the cache is read as the listing arrives
+            try:
+                for info in infos:
+                    cached = self.cache.load(info, self.digest) if self.cache else None
+                    if cached is not None:
+                        self._done(cached, out, sink, store=False)
+                    else:
+                        by_path[info.full_path] = info
+                        feed.put(info)
+            except BaseException as exc:  # raised below, once the batches already sent are in
+                listing_failed.append(exc)
+            finally:
+                feed.close()
+
         if not self.pool.graphql_available:
-            self._rest_all(todo, out, sink)
-            return
-        if self._discovery is not None and todo:
-            self._discovery.result()
+            feed_all()
+            self._rest_all(list(by_path.values()), out, sink)
+        else:
+            feeder = threading.Thread(target=feed_all, name="hepci-feed", daemon=True)
+            feeder.start()
+            try:
+                self._graphql_rounds(feed, by_path, out, sink)
+            finally:
+                feed.close()
+                feeder.join()
+        if listing_failed:
+            raise listing_failed[0]
+
+    def _graphql_rounds(
+        self,
+        feed: Feed[ProjectInfo],
+        by_path: dict[str, ProjectInfo],
+        out: Outcome,
+        sink: SnapshotSink,
+    ) -> None:
         first = BatchResult()
         partial: dict[str, Snapshot] = {}
-        for result in self._batches(todo):
+        for result in self._batches(feed):
             first.merge(result)
-            self._take(result, todo, partial, out, sink)
+            self._take(result, by_path, partial, out, sink)
         include_failed = self._follow_includes(partial, out, sink)
-        by_path = {info.full_path: info for info in todo}
         for path, reason in first.no_code.items():
             out.skipped.append(Skipped(path, reason))
         retry = [by_path[p] for p in [*first.failed, *include_failed] if p in by_path]
         self._rest_all(retry, out, sink)
 
     # -- GraphQL rounds -----------------------------------------------------------------------
-    def _batches(self, todo: list[ProjectInfo]) -> Iterator[BatchResult]:
-        """Results of round 1 as they arrive; workers size each batch as they take it."""
-        items = [Item(info, self.paths) for info in todo]
-        if items and not self.fetcher.calibrated:  # a full batch learns the complexity
-            size = self.fetcher.max_batch
-            probe = self.fetcher.fetch(items[:size], self.paths, split=False)
-            items = probe.retry + items[size:]
-            probe.retry = []
-            yield probe
-        pending = deque(items)
-        lock = threading.Lock()
-        results: queue.Queue[BatchResult | None] = queue.Queue()
+    def _batches(self, feed: Feed[ProjectInfo]) -> Iterator[BatchResult]:
+        """Results of round 1 as they arrive; workers size each batch as they take it.
 
-        def take() -> list[Item]:
-            with lock:
-                size = self.fetcher.size_for(len(self.paths))
-                return [pending.popleft() for _ in range(min(size, len(pending)))]
+        The first batches go out at the largest size at once (no probe request first): a
+        batch the server finds too complex teaches the cost per path and comes back to the
+        feed, to be taken again in smaller batches.
+        """
+        if self._discovery is not None:
+            self._discovery.result()  # ran while the first page was listed
+        results: queue.Queue[BatchResult | None] = queue.Queue()
 
         def worker() -> None:
             try:
-                while chunk := take():
-                    results.put(self.fetcher.fetch(chunk, self.paths))
+                while chunk := feed.take(lambda: self.fetcher.size_for(len(self.paths))):
+                    result = self.fetcher.fetch(self._items(chunk), self.paths, split=False)
+                    if result.retry:
+                        feed.put_front(item.info for item in result.retry)
+                        result.retry = []
+                    results.put(result)
             finally:
                 results.put(None)
 
-        workers = min(self.pool.settings.concurrency, len(pending))
+        workers = self.pool.settings.concurrency
         futures = [self.executor.submit(worker) for _ in range(workers)]
         finished = 0
         while finished < workers:  # every worker ends with exactly one None
@@ -177,15 +203,18 @@ class Collector:
         for future in futures:
             future.result()  # a bug in a worker surfaces here
 
+    def _items(self, infos: list[ProjectInfo]) -> list[Item]:
+        return [Item(info, self.paths) for info in infos]
+
     def _take(
         self,
         result: BatchResult,
-        todo: list[ProjectInfo],
+        infos: dict[str, ProjectInfo],
         partial: dict[str, Snapshot],
         out: Outcome,
         sink: SnapshotSink,
     ) -> None:
-        infos = {info.full_path: info for info in todo}
+        ready = []
         for path, files in result.files.items():
             snap = Snapshot(infos[path], files, result.details.get(path, Details()), self.now)
             if self.details and self._needs_details(snap.details):
@@ -193,7 +222,8 @@ class Collector:
             elif pending_includes(dict(files), set()):
                 partial[path] = snap
             else:
-                self._done(snap, out, sink)
+                ready.append(snap)
+        self._done_all(ready, out, sink)
 
     def _follow_includes(
         self, partial: dict[str, Snapshot], out: Outcome, sink: SnapshotSink
@@ -212,7 +242,8 @@ class Collector:
             if not items:
                 break
             futures = [
-                self.executor.submit(self.fetcher.fetch, chunk, None) for chunk in self._pack(items)
+                self.executor.submit(self.fetcher.fetch, chunk, shared)
+                for chunk, shared in self._pack(items)
             ]
             for future in as_completed(futures):
                 result = future.result()
@@ -228,9 +259,17 @@ class Collector:
         self._drain(list(done), out, sink, done)
         return failed
 
-    def _pack(self, items: list[Item]) -> list[list[Item]]:
-        """Batches of projects with their own paths: within the complexity learned so far and
-        the query length limit, so that no batch has to be split (one after the other) later."""
+    def _pack(self, items: list[Item]) -> list[tuple[list[Item], list[str] | None]]:
+        """Batches of projects that each want their own paths, and the shared path list to ask.
+
+        With ``projects(fullPaths:)`` a batch asks every project for the union of its paths
+        (a missing path costs nothing, and each project keeps only the files it wanted): the
+        connection counts the paths once, so all includes of a sweep fit in a request or two.
+        Otherwise each project lists its own paths, within the learned complexity and the
+        query length limit, so that no batch has to be split (one part after the other) later.
+        """
+        if self.fetcher.connection:
+            return [(chunk, _union(chunk)) for chunk in self._pack_shared(items)]
         size = self.fetcher.size_for(max(len(item.paths) for item in items), shared=False)
         chunks: list[list[Item]] = [[]]
         for item in items:
@@ -239,6 +278,16 @@ class Collector:
                 len(chunk) >= size
                 or len(self.fetcher.build([*chunk, item], None)[0]) > MAX_QUERY_CHARS
             ):
+                chunks.append(chunk := [])
+            chunk.append(item)
+        return [(chunk, None) for chunk in chunks]
+
+    def _pack_shared(self, items: list[Item]) -> list[list[Item]]:
+        chunks: list[list[Item]] = [[]]
+        for item in items:
+            chunk = chunks[-1]
+            grown = len(_union([*chunk, item]))
+            if chunk and len(chunk) + 1 > self.fetcher.size_for(grown):
                 chunks.append(chunk := [])
             chunk.append(item)
         return chunks
@@ -292,10 +341,23 @@ class Collector:
             self._done(snap, out, sink)
 
     def _done(self, snap: Snapshot, out: Outcome, sink: SnapshotSink, store: bool = True) -> None:
-        out.snapshots[snap.info.full_path] = snap
-        if store and self.cache is not None:
-            self.cache.store(snap, self.digest)
-        sink(snap)
+        if store:
+            self._done_all([snap], out, sink)
+        else:
+            out.snapshots[snap.info.full_path] = snap
+            sink(snap)
+
+    def _done_all(self, snaps: list[Snapshot], out: Outcome, sink: SnapshotSink) -> None:
+        """Keep finished snapshots (one cache transaction) and hand them to ``sink``."""
+        if self.cache is not None and snaps:
+            self.cache.store_many(snaps, self.digest)
+        for snap in snaps:
+            out.snapshots[snap.info.full_path] = snap
+            sink(snap)
+
+
+def _union(items: Sequence[Item]) -> list[str]:
+    return sorted({path for item in items for path in item.paths})
 
 
 def _needs_details(details: Details) -> bool:

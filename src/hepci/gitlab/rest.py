@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import itertools
 import posixpath
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
+from urllib.parse import quote
 
 import gitlab
 
@@ -44,20 +45,33 @@ def get_project(pool: ClientPool, path_or_id: str | int) -> ProjectInfo:
 def list_group_projects(
     pool: ClientPool, group: str, *, archived: bool | None = None
 ) -> list[ProjectInfo] | None:
-    """Every project of ``group`` and its subgroups, or ``None`` when ``group`` is not a group.
+    """Every project of ``group`` and its subgroups, or ``None`` when ``group`` is not a group."""
+    pages = group_project_pages(pool, group, archived=archived)
+    if pages is None:
+        return None
+    return sorted((info for page in pages for info in page), key=lambda i: i.full_path)
+
+
+def group_project_pages(
+    pool: ClientPool, group: str, *, archived: bool | None = None
+) -> Iterator[list[ProjectInfo]] | None:
+    """The projects of ``group`` and its subgroups page by page as they arrive, or ``None`` when
+    ``group`` is not a group (the first page is read before this returns).
 
     The first page tells how many pages there are (``X-Total-Pages``); the others are fetched
-    in parallel. Past 10,000 projects GitLab omits the total: pages are then fetched in waves
-    until one comes back short.
+    in parallel and handed out as each arrives, so callers start on them while the listing
+    goes on. Past 10,000 projects GitLab omits the total: pages are then fetched in waves
+    until one comes back short. A project seen on two pages (pages shift while a group is
+    listed) is handed out once.
     """
     filters = dict(LIST_FILTERS)
     if archived is not None:  # default: both, so archived ones are reported as skipped
         filters["archived"] = archived
-    gl = pool.rest()
+    path = f"/groups/{quote(group, safe='')}/projects"  # raw dicts: no RESTObject deep copies
     try:
-        first = gl.groups.get(group, lazy=True).projects.list(iterator=True, **filters)
-        total_pages = first.total_pages
-        first_items = [ProjectInfo.from_rest(p.asdict()) for p in _one_page(first)]
+        first = pool.rest().http_list(path, iterator=True, query_data=filters)
+        total_pages = first.total_pages if isinstance(first, gitlab.GitlabList) else None
+        first_items = [ProjectInfo.from_rest(p) for p in _one_page(first)]
     except Exception as exc:
         if isinstance(exc, gitlab.exceptions.GitlabError) and _status(exc) == 404:
             return None
@@ -65,32 +79,39 @@ def list_group_projects(
 
     def page(number: int) -> list[ProjectInfo]:
         try:
-            items = (
-                pool.rest()
-                .groups.get(group, lazy=True)
-                .projects.list(page=number, get_all=False, **filters)
+            items = pool.rest().http_list(
+                path, get_all=False, query_data={**filters, "page": number}
             )
         except Exception as exc:
             raise remote_error(exc, group, pool.settings) from None
-        return [ProjectInfo.from_rest(p.asdict()) for p in items]
+        return [ProjectInfo.from_rest(p) for p in items if isinstance(p, dict)]
 
-    found = list(first_items)
-    workers = pool.settings.concurrency
-    with ThreadPoolExecutor(workers, thread_name_prefix="hepci-list") as executor:
-        if total_pages is not None:
-            for items in executor.map(page, range(2, min(total_pages, MAX_PAGES) + 1)):
-                found.extend(items)
-        elif len(first_items) >= filters["per_page"]:
-            start = 2
-            while start <= MAX_PAGES:
-                wave = list(executor.map(page, range(start, start + workers)))
-                for items in wave:
-                    found.extend(items)
-                if any(len(items) < filters["per_page"] for items in wave):
-                    break
-                start += workers
-    unique = {info.id: info for info in found}  # pages can shift while listing
-    return sorted(unique.values(), key=lambda i: i.full_path)
+    def pages() -> Iterator[list[ProjectInfo]]:
+        seen: set[int] = set()
+
+        def fresh(items: list[ProjectInfo]) -> list[ProjectInfo]:
+            new = [info for info in items if info.id not in seen]
+            seen.update(info.id for info in new)
+            return new
+
+        yield fresh(first_items)
+        workers = pool.settings.concurrency
+        with ThreadPoolExecutor(workers, thread_name_prefix="hepci-list") as executor:
+            if total_pages is not None:
+                numbers = range(2, min(total_pages, MAX_PAGES) + 1)
+                for future in as_completed([executor.submit(page, n) for n in numbers]):
+                    yield fresh(future.result())
+            elif len(first_items) >= filters["per_page"]:
+                start = 2
+                while start <= MAX_PAGES:
+                    wave = list(executor.map(page, range(start, start + workers)))
+                    for items in wave:
+                        yield fresh(items)
+                    if any(len(items) < filters["per_page"] for items in wave):
+                        break
+                    start += workers
+
+    return pages()
 
 
 def _one_page(listing: Any) -> Iterable[Any]:

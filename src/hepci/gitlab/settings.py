@@ -80,7 +80,7 @@ class RemoteSettings:
     token_kind: str = "private"  # private | oauth | job
     timeout: float = 30.0
     max_retries: int = 6  # per request: 5xx, 429, dropped connections, timeouts
-    concurrency: int = 8
+    concurrency: int = 4  # requests in flight; 8 halves a bare fetch, not an audit (benchmarks/)
     rate: float | None = None  # requests/s for all threads; None: as GitLab's headers allow
     burst: int = 50
     max_wait: float = 300.0  # longest pause for a rate limit before giving up

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
@@ -22,7 +22,7 @@ from hepci.gitlab.cache import SnapshotCache
 from hepci.gitlab.client import ClientPool
 from hepci.gitlab.collect import Collector
 from hepci.gitlab.model import Failed, ProjectInfo, Skipped, Snapshot
-from hepci.gitlab.rest import get_project, list_group_projects
+from hepci.gitlab.rest import get_project, group_project_pages
 from hepci.gitlab.settings import DEFAULT_URL, RemoteSettings, Shard
 
 R = TypeVar("R")
@@ -115,25 +115,51 @@ def settings_for(target: Target, settings: RemoteSettings) -> RemoteSettings:
     return replace(settings, url=target.url)
 
 
-def _discover(pool: ClientPool, path: str) -> tuple[list[ProjectInfo], bool]:
-    """The projects behind ``path`` and whether it named a single project."""
+def _discover(pool: ClientPool, path: str) -> tuple[Iterator[list[ProjectInfo]], bool]:
+    """The projects behind ``path``, page by page as they are listed, and whether it named a
+    single project. Raises :class:`RemoteError` when it names neither."""
     if pool.settings.token_kind == "job":  # a CI job token reaches its own project only
         try:
-            return [get_project(pool, path)], True
+            return iter([[get_project(pool, path)]]), True
         except RemoteError as exc:
             if exc.status not in (401, 403, 404):
                 raise
-    projects = list_group_projects(pool, path)
-    if projects is not None:
-        return projects, False
+    pages = group_project_pages(pool, path)
+    if pages is not None:
+        return pages, False
     try:
-        return [get_project(pool, path)], True
+        return iter([[get_project(pool, path)]]), True
     except RemoteError as exc:
         if exc.status == 404:
             raise RemoteError(
                 "no such group or project, or the token cannot see it", target=path, status=404
             ) from None
         raise
+
+
+class _Intake(Generic[R]):
+    """The listing as it arrives, filtered: this shard's projects that can be read; the others
+    are counted or recorded as skipped with their reason."""
+
+    def __init__(self, run: RemoteRun[R], shard: Shard | None, single: bool) -> None:
+        self.run = run
+        self.shard = None if single else shard
+        self.todo: list[ProjectInfo] = []
+
+    def __call__(self, pages: Iterator[list[ProjectInfo]]) -> Iterator[ProjectInfo]:
+        stats = self.run.stats
+        for page in pages:
+            for info in page:
+                stats.listed += 1
+                if not in_shard(info.full_path, self.shard):
+                    continue
+                stats.in_shard += 1
+                reason = info.skip_reason()
+                if reason is not None:
+                    self.run.skipped.append(Skipped(info.full_path, reason))
+                    continue
+                self.todo.append(info)
+                yield info
 
 
 def audit_remote(
@@ -166,19 +192,10 @@ def run_remote(
     collector = Collector(pool, cache)
     try:
         collector.start_discovery()  # the schema probe runs while the group is listed
-        infos, single = _discover(pool, parsed.path)
-        run.stats.listed = len(infos)
-        mine = [i for i in infos if single or in_shard(i.full_path, settings.shard)]
-        run.stats.in_shard = len(mine)
-        todo = []
-        for info in mine:
-            reason = info.skip_reason()
-            if reason is None:
-                todo.append(info)
-            else:
-                run.skipped.append(Skipped(info.full_path, reason))
+        pages, single = _discover(pool, parsed.path)
         collector.details = settings.project_details or single
-        _collect(collector, todo=todo, run=run, handle=handle, progress=progress)
+        intake = _Intake(run, settings.shard, single)
+        _collect(collector, intake, pages, run=run, handle=handle, progress=progress)
     finally:
         collector.close()
         pool.close()
@@ -196,14 +213,13 @@ def run_remote(
 
 def _collect(
     collector: Collector,
+    intake: _Intake[R],
+    pages: Iterator[list[ProjectInfo]],
     *,
-    todo: list[ProjectInfo],
     run: RemoteRun[R],
     handle: Callable[[Snapshot], R],
     progress: ProgressFn | None,
 ) -> None:
-    total = len(todo)
-
     def sink(snapshot: Snapshot) -> None:
         path = snapshot.info.full_path
         try:
@@ -213,9 +229,9 @@ def _collect(
         else:
             run.results.append(ProjectResult(path, result, snapshot.source))
         if progress is not None:
-            progress(len(run.results) + len(run.failed), total, path)
+            progress(len(run.results) + len(run.failed), len(intake.todo), path)  # grows
 
-    outcome = collector.collect(todo, sink)
+    outcome = collector.collect(intake(pages), sink)
     run.skipped.extend(outcome.skipped)
     run.failed.extend(outcome.failed)
     run.stats.batch_size = (
@@ -223,7 +239,7 @@ def _collect(
     )
     seen = {r.full_path for r in run.results} | {s.full_path for s in run.skipped}
     seen |= {f.full_path for f in run.failed}
-    for info in todo:  # a project must never vanish from the report
+    for info in intake.todo:  # a project must never vanish from the report
         if info.full_path not in seen:
             run.failed.append(Failed(info.full_path, "not read (internal: no outcome)"))
 
