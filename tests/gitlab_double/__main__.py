@@ -21,12 +21,15 @@ def main(argv: list[str] | None = None) -> None:
     faults = Faults(
         seed=args.seed, latency=Latency("fixed", args.latency_ms / 1000), error_rate=args.error_rate
     )
-    with GitLabDouble(world.state, faults).start(args.port) as double:
+    double = GitLabDouble(world.state, faults).start(args.port)  # not ``with``: it would restart
+    try:
         print(f"GitLab double on {double.url} with {len(world.projects)} projects in group hep")
         for role, token in vars(world.tokens).items():
             print(f"  {role:9s} token: {token}")
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
+    finally:
+        double.stop()
 
 
 if __name__ == "__main__":
