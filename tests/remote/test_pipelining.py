@@ -62,3 +62,36 @@ def test_batches_start_before_the_listing_ends_and_in_flight_stays_capped(
         got = {path: f.content for path, f in result.result.files.items()}
         expected = expected_candidates(gitlab_double.state, result.full_path)
         assert {p: c for p, c in got.items() if p in expected} == expected
+
+
+def test_a_listing_that_fails_after_its_first_page_is_an_error_not_a_hang(
+    gitlab_double: GitLabDouble, gitlab_world: World, tmp_path: Path
+) -> None:
+    """Batches of the first page are already on their way when a later page fails for good:
+    the sweep stops with the listing's error (exit 3 territory), nothing waits forever."""
+    from collections import deque
+
+    import pytest
+
+    from hepci.errors import RemoteError
+    from hepci.gitlab import rest
+
+    gitlab_double.faults.configure(
+        only=frozenset({LISTING}), script=deque(["ok"] + ["500"] * 50), error_statuses=(500,)
+    )
+    settings = make_settings(
+        gitlab_double, gitlab_world.tokens.reader, concurrency=3, batch_size=5,
+        max_retries=1, cache_dir=tmp_path / "cache",
+    )  # fmt: skip
+    original = dict(rest.LIST_FILTERS)
+    rest.LIST_FILTERS["per_page"] = 10
+    try:
+        with pytest.raises(RemoteError) as caught:
+            remote_snapshots("gitlab:hep", settings)
+    finally:
+        rest.LIST_FILTERS.clear()
+        rest.LIST_FILTERS.update(original)
+    assert caught.value.status == 500
+    log = gitlab_double.stats.log
+    assert next(r.status for r in log if r.route == LISTING) == 200  # the first page came
+    assert any(r.route == GRAPHQL and r.status == 200 for r in log)  # and was being read
