@@ -1,10 +1,12 @@
 """Fetch snapshots of many projects: cache first, then batched GraphQL, then REST per project.
 
 Round 1 reads every candidate file of not-cached projects, many projects per GraphQL request,
-on ``concurrency`` threads (the first batch runs alone to calibrate the batch size to the
-server's complexity limit). Round 2.. read the local includes of ``.gitlab-ci.yml`` files that
-are not candidates, again batched, up to three levels deep. Projects GraphQL could not read
-are read with REST one by one; a project REST cannot read either is reported as failed.
+on ``concurrency`` threads that take batches from a :class:`~hepci.gitlab.feed.Feed` while the
+group is still being listed (a batch too complex for the server teaches the cost per path and
+goes back to the feed, to be taken again in smaller batches). Round 2.. read the local
+includes of ``.gitlab-ci.yml`` files that are not candidates, all projects in one shared-path
+request, up to three levels deep. Projects GraphQL could not read are read with REST one by
+one; a project REST cannot read either is reported as failed.
 """
 
 from __future__ import annotations
