@@ -1,22 +1,11 @@
 """``POST /api/graphql``: a GitLab GraphQL subset executed by graphql-core, with GitLab's limits.
 
-Complexity is GitLab's own rule (``Types::BaseField#field_resolver_complexity`` and
-``#connection_complexity_multiplier`` in GitLab's ``app/graphql/types/base_field.rb``, with
-``Resolvers::BaseResolver`` and ``Resolvers::BlobsResolver``):
-
-* a plain field costs 1 plus the cost of its children;
-* a connection (``projects``, ``blobs``, ``pipelines``, ``branchRules``) costs its children's cost *once* (not
-  times the page size), plus its resolver's own cost (1; ``blobs``: 1 + the number of paths),
-  plus 1 when it calls Gitaly (``blobs``; plain fields ``tree``, ``BranchRule.isDefault`` and
-  ``BranchRule.matchingBranchesCount`` too), and that sum then grows by 1 % per requested item:
-  ``int((children + resolver + gitaly) * (1 + 0.01 * page))``, ``page`` = ``first`` capped at
-  100 (100 when absent).
-
-Graphql-ruby's generic rule (children × page size), which the double used before, is stricter
-than any GitLab release. Limits: complexity 250 authenticated / 200 anonymous, depth 15, query
-length 10,000 characters, page size 100 (larger ``first`` is capped), at most 50
-``projects(fullPaths:)``. Errors come back with HTTP 200 and ``errors``, e.g. "Query has
-complexity of N, which exceeds max complexity of 250".
+Complexity is scored with GitLab's own field-cost rule (:mod:`gitlab_double.graphql_cost`).
+Limits: complexity 250 authenticated / 200 anonymous, depth 15, query length 10,000
+characters, page size 100 (larger ``first`` is capped), at most 50 ``projects(fullPaths:)``.
+Errors come back with HTTP 200 and ``errors``, e.g. "Query has complexity of N, which exceeds
+max complexity of 250". Parsed and validated queries are kept per query text (clients send
+the same text with other variables).
 """
 
 from __future__ import annotations
@@ -29,29 +18,22 @@ from typing import Any
 
 from graphql import (
     DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
-    InlineFragmentNode,
     OperationDefinitionNode,
-    SelectionSetNode,
     build_schema,
     execute_sync,
     parse,
     validate,
 )
-from graphql.utilities import value_from_ast_untyped
 
 from gitlab_double.api import Request, Response, json_response
+from gitlab_double.graphql_cost import MAX_PAGE_SIZE, Cost
 from gitlab_double.model import DEVELOPER, MAINTAINER, Group, Project, State, User, iso
 
 MAX_COMPLEXITY_AUTH, MAX_COMPLEXITY_ANON, MAX_DEPTH = 250, 200, 15
-MAX_QUERY_LENGTH, MAX_PAGE_SIZE = 10_000, 100
+MAX_QUERY_LENGTH = 10_000
 MAX_FULL_PATHS = 50
-CONNECTIONS = {"projects", "blobs", "pipelines", "branchRules"}
-GITALY = {"blobs", "tree", "isDefault", "matchingBranchesCount"}  # fields that call Gitaly: +1
 ONE_PAGE = {"endCursor": None, "startCursor": None, "hasPreviousPage": False}
 
 # Names and nullability follow GitLab 18.x's schema: ``Types::Projects::BranchRuleType``,
@@ -438,46 +420,6 @@ def build(sdl: str = SDL) -> GraphQLSchema:
 SCHEMA = build()
 
 
-class _Cost:
-    def __init__(self, doc: Any, variables: dict[str, Any]) -> None:
-        self.variables = variables
-        self.fragments = {
-            d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-
-    def fields(self, selection_set: SelectionSetNode | None) -> list[FieldNode]:
-        out: list[FieldNode] = []
-        for sel in selection_set.selections if selection_set else ():
-            if isinstance(sel, FieldNode):
-                out.append(sel)
-            elif isinstance(sel, InlineFragmentNode):
-                out += self.fields(sel.selection_set)
-            elif isinstance(sel, FragmentSpreadNode) and sel.name.value in self.fragments:
-                out += self.fields(self.fragments[sel.name.value].selection_set)
-        return out
-
-    def args(self, node: FieldNode) -> dict[str, Any]:
-        return {
-            a.name.value: value_from_ast_untyped(a.value, self.variables)
-            for a in node.arguments or ()
-        }
-
-    def cost(self, node: FieldNode) -> int:
-        """GitLab's ``field_complexity``: see the module docstring."""
-        inner = sum(self.cost(c) for c in self.fields(node.selection_set))
-        name = node.name.value
-        if name not in CONNECTIONS:
-            return 1 + inner + (1 if name in GITALY else 0)
-        args = self.args(node)
-        own = 1 + (len(args.get("paths") or []) if name == "blobs" else 0)
-        total = inner + own + (1 if name in GITALY else 0)
-        page = min(int(args.get("first") or MAX_PAGE_SIZE), MAX_PAGE_SIZE)
-        return int(total * (1 + 0.01 * page))
-
-    def depth(self, node: FieldNode) -> int:
-        return 1 + max((self.depth(c) for c in self.fields(node.selection_set)), default=0)
-
-
 def _errors(*messages: str) -> Response:
     return json_response({"errors": [{"message": m} for m in messages]})
 
@@ -510,7 +452,7 @@ def handle(request: Request) -> Response:
         return _errors(f"Unknown operation named '{op_name}'.")
     if op.operation.value != "query":
         return _errors(f"Schema is not configured for {op.operation.value}s")
-    meter = _Cost(doc, variables)
+    meter = Cost(doc, variables)
     top = meter.fields(op.selection_set)
     score = sum(meter.cost(f) for f in top)
     depth = max((meter.depth(f) for f in top), default=0)
