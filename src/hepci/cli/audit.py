@@ -75,7 +75,11 @@ def audit(
     ] = None,
     details: Annotated[
         bool,
-        Opt(help="Read branch protection and pipelines (GL001, GL002).", rich_help_panel=REMOTE),
+        Opt(
+            help="Read branch protection and pipelines with REST where GraphQL cannot tell "
+            "(GL001 for tokens below Maintainer; 2 requests per such project).",
+            rich_help_panel=REMOTE,
+        ),
     ] = False,
 ) -> None:
     """Audit analysis repositories: CI, image, workflow, tests, hygiene, GitLab settings.
