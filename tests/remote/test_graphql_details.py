@@ -139,7 +139,7 @@ def test_group_audit_reads_protection_and_pipeline_without_rest(
         assert statuses[path]["GL002"][0] == gl002, path
     assert not REST_DETAILS & set(counts), counts  # no per-project REST details
     assert set(counts) <= {GRAPHQL, LISTING, "GET /user", "GET /version"}, counts
-    # introspection + calibration + the rest in one batch, or aliases: ~3 projects a request
+    # introspection + one batch (25 projects fit), maybe one for includes; aliases: ~3 a request
     assert counts[GRAPHQL] <= (4 if connection else len(paths) - 3), counts
 
 
