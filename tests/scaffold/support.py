@@ -16,6 +16,7 @@ import venv
 from pathlib import Path
 
 import pytest
+from templates._project import git  # noqa: F401  (the scaffold tests' git, re-exported)
 
 from hepci import scaffold
 
@@ -105,17 +106,3 @@ def run(
         check=False,
         **kwargs,  # type: ignore[arg-type]
     )
-
-
-def git(repo: Path, *args: str) -> str:
-    """Run git in ``repo`` with a fixed identity; fail the test on error; return stdout."""
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "T",
-        "GIT_AUTHOR_EMAIL": "t@example.org",
-        "GIT_COMMITTER_NAME": "T",
-        "GIT_COMMITTER_EMAIL": "t@example.org",
-    }
-    done = run(["git", *args], cwd=repo, env=env)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()

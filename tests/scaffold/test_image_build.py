@@ -20,13 +20,13 @@ import pytest
 from scaffold.standin import push_standin
 from scaffold.support import run
 from scaffold.test_gitlab_ci_local import prepare
-from templates._registry import Registry, fresh_storage
+from templates._project import GCL
+from templates._registry import Registry, fresh_storage, running_registry
 
 from hepci import scaffold
 
 pytestmark = pytest.mark.slow
 
-GCL = shutil.which("gitlab-ci-local")
 NAMESPACE = "cms-analysis/example"
 REPO_NAME = "dimuon-analysis"
 SLUG = "dimuon_analysis"
@@ -42,18 +42,13 @@ PREDEFINED = ",".join(
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    for name in ("docker-registry", "htpasswd", "openssl", "buildah", "debootstrap"):
-        if shutil.which(name) is None:
-            pytest.skip(f"{name} is not installed (make test installs it when run as root)")
     if GCL is None:
         pytest.skip("gitlab-ci-local is not installed (make test installs it with npm)")
-    if os.geteuid() != 0:
-        pytest.skip("the registry's CA goes to /etc/containers/certs.d and debootstrap needs root")
-    reg = Registry(tmp_path_factory.mktemp("registry")).start()
-    try:
+    with running_registry(
+        tmp_path_factory.mktemp("registry"), ("buildah", "debootstrap"),
+        "the registry's CA goes to /etc/containers/certs.d and debootstrap needs root",
+    ) as reg:  # fmt: skip
         yield reg
-    finally:
-        reg.stop()
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ PREDEFINED = ",".join(
 
 
 def git(cwd: Path, *args: str) -> str:
+    """Run git in ``cwd`` with a fixed identity; fail the test on error; return stdout."""
     env = {
         **os.environ,
         "GIT_AUTHOR_NAME": "CI Test",
@@ -42,8 +43,9 @@ def git(cwd: Path, *args: str) -> str:
         "GIT_COMMITTER_EMAIL": "ci@example.org",
     }
     done = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+        ["git", *args], cwd=cwd, env=env, check=False, capture_output=True, text=True
     )
+    assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
     return done.stdout.strip()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import socket
 import ssl
@@ -16,6 +17,8 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,3 +167,21 @@ def fresh_storage(tmp_path: Path) -> dict[str, str]:
     if not auth.exists():
         auth.write_text("{}")
     return {"CONTAINERS_STORAGE_CONF": str(conf), "REGISTRY_AUTH_FILE": str(auth)}
+
+
+@contextmanager
+def running_registry(root: Path, tools: tuple[str, ...], root_reason: str) -> Iterator[Registry]:
+    """A started registry under ``root``, stopped afterwards; the calling test is skipped when
+    one of ``tools`` is missing or when not root (``root_reason`` says why root is needed)."""
+    import pytest
+
+    for tool in ("docker-registry", "htpasswd", "openssl", *tools):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (make test installs it when run as root)")
+    if os.geteuid() != 0:
+        pytest.skip(root_reason)
+    registry = Registry(root).start()
+    try:
+        yield registry
+    finally:
+        registry.stop()

@@ -4,7 +4,6 @@ isolated container storage, and the Snakemake / reana-client tool environments."
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,18 +11,11 @@ from pathlib import Path
 
 import pytest
 from templates._project import GCL
-from templates._registry import Registry, fresh_storage
+from templates._registry import Registry, fresh_storage, running_registry
 from templates._tools import tool_bin
 
 BASE_IMAGE = "base/busybox"
 BASE_TAG = "1.35"
-
-
-def _need(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        pytest.skip(f"{tool} is not installed (make test installs it when run as root)")
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -35,15 +27,11 @@ def gcl() -> str:
 
 @pytest.fixture(scope="session")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    for tool in ("docker-registry", "htpasswd", "openssl", "buildah", "skopeo"):
-        _need(tool)
-    if os.geteuid() != 0:
-        pytest.skip("the registry's CA goes to /etc/containers/certs.d: needs root")
-    reg = Registry(tmp_path_factory.mktemp("registry")).start()
-    try:
+    with running_registry(
+        tmp_path_factory.mktemp("registry"), ("buildah", "skopeo"),
+        "the registry's CA goes to /etc/containers/certs.d: needs root",
+    ) as reg:  # fmt: skip
         yield reg
-    finally:
-        reg.stop()
 
 
 @pytest.fixture(scope="session")
