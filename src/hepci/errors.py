@@ -2,7 +2,9 @@
 
 Every error a user can cause is a :class:`HepciError`: the CLI prints it as one line
 (``path:line:col: message`` when a place is known) and exits with its code. Anything
-else is an internal error; ``--debug`` shows its traceback.
+else is an internal error. ``--debug`` adds the traceback and never changes the exit code.
+:data:`EXIT_CODES` is the one table of codes; README.md's "Exit codes" table mirrors it (a
+test compares them).
 """
 
 from __future__ import annotations
@@ -21,7 +23,25 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad arguments, bad config, unreadable or hostile input
     INCOMPLETE = 3  # some targets could not be processed (audit/upgrade of many projects)
     INTERNAL = 4  # a bug in hepci; run with --debug and report it
-    INTERRUPTED = 130
+    INTERRUPTED = 130  # Ctrl-C (SIGINT)
+    TERMINATED = 143  # SIGTERM (128 + 15)
+
+
+EXIT_CODES: dict[ExitCode, str] = {
+    ExitCode.OK: "success, nothing found",
+    ExitCode.FINDINGS: "findings at or above the threshold (`lint`, `audit --fail-on`); "
+    "`upgrade --check`: something would change; an edit refused as unsafe; "
+    "`upgrade --scaffold`: conflicts to resolve",
+    ExitCode.USAGE: "usage, configuration or input error (missing path, unreadable, binary, "
+    "over the 2 MiB cap, YAML bomb, a path leaving the repository root) or an output that "
+    "cannot be written (read-only, disk full, a symbolic link): one line on stderr",
+    ExitCode.INCOMPLETE: "some targets could not be processed (listed in the report and "
+    "counted on stderr)",
+    ExitCode.INTERNAL: "internal error (run with `--debug` for the traceback, and report it)",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C); temporary files are removed",
+    ExitCode.TERMINATED: "terminated (SIGTERM); temporary files are removed",
+}
+"""What each exit code means, for every command (README.md's "Exit codes" table)."""
 
 
 class HepciError(Exception):
@@ -69,6 +89,14 @@ class ConfigError(HepciError):
 
 class InputFileError(HepciError):
     """A file cannot be read safely: missing, unreadable, binary, not UTF-8, too large, hostile."""
+
+
+class OutsideRootError(InputFileError):
+    """A path (an ``include: local``, a symbolic link on the way) leaves the repository root."""
+
+
+class OutputError(HepciError):
+    """A file cannot be written: read-only folder, disk full, a symbolic link we do not follow."""
 
 
 class YamlSyntaxError(InputFileError):

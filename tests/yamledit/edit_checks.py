@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+import pytest
 
 from hepci.core.yamledit import (
     AliasNode,
@@ -27,6 +30,7 @@ from hepci.core.yamledit import (
     SetScalar,
     YamlDocument,
     YamlFile,
+    document,
 )
 
 
@@ -220,3 +224,18 @@ def generate_header(file: YamlFile) -> Iterator[Planned]:
                 "set",
             )
             return
+
+
+@contextmanager
+def counting_parses() -> Iterator[list[int]]:
+    """Sizes of every text parsed (the composer behind every parse_source)."""
+    sizes: list[int] = []
+    real = document.compose_documents
+
+    def compose(text: str, *args: Any) -> Any:
+        sizes.append(len(text))
+        return real(text, *args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(document, "compose_documents", compose)
+        yield sizes

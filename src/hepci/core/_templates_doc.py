@@ -31,7 +31,16 @@ here **{version}**. Pin it: never include a branch.
 
 ## Including the templates
 
-From the hepci project on your GitLab instance:
+As a CI/CD component (GitLab 17.0 or newer; what `hepci new` writes):
+
+```yaml
+include:
+  - component: $CI_SERVER_FQDN/{project}/image-build@{version}
+    inputs:
+      context-dir: docker
+```
+
+As a project include (any GitLab version; `hepci new --set include_style=project`):
 
 ```yaml
 include:
@@ -42,7 +51,11 @@ include:
       context-dir: docker
 ```
 
-From a copy in your own repository (or in hepci's own pipeline, which does this):
+Both name the same bytes: `templates/<name>/template.yml` is a copy of
+`ci-templates/<name>.yml`. `hepci upgrade` moves either form to a newer release and turns
+the project form into the component form (codemod `project-to-component`; skip it with
+`--ignore project-to-component` on an instance without components). From a copy in your
+own repository (or in hepci's own pipeline, which does this):
 
 ```yaml
 include:
@@ -52,18 +65,31 @@ include:
       needs: []
 ```
 
-### As CI/CD catalog components
+### How the components are published
 
-GitLab's CI/CD catalog only publishes files under `templates/` (`templates/<name>.yml`),
-released from a semver tag by a job with a `release:` keyword. The files here are already
-valid components (a `spec:inputs` header and no global keywords): the same file can be
-consumed as `include: component: $CI_SERVER_FQDN/<group>/<project>/<name>@{version}`
-from a project whose `templates/` holds them. hepci keeps a single copy, in
-`ci-templates/`; a symbolic link does not help (GitLab stores it as a link, not a tree).
-Publishing therefore mirrors `ci-templates/*.yml` into `templates/` of a components project
-at the same tag, in the release pipeline: `mkdir templates && cp ci-templates/*.yml
-templates/`, commit, tag `{version}`, then a `release:` job. This release job is not
-written yet; until then use `include: project`.
+GitLab takes a project's components from `templates/<name>.yml` or
+`templates/<name>/template.yml` **in the commit of the release tag**, and only a job with
+the `release:` keyword in the pipeline of that same project publishes the release to the
+CI/CD Catalog (the Releases API does not). Mirroring `ci-templates/` into a second
+components project at release time would change every component path (`hepci/hepci` is
+where analyses already point), need a token that can push to that project and a second tag
+pipeline per release; a symbolic link does not help either (GitLab stores it as a link, not
+a tree). So hepci keeps **one source**, `ci-templates/`, and commits a **generated copy**:
+`python -m hepci._docgen` writes `templates/<name>/template.yml` (byte-identical to
+`ci-templates/<name>.yml`) and `templates/<name>/README.md` (its inputs, from the spec
+header), and a test fails when the copy is stale or differs by one byte. Every file of
+`ci-templates/` becomes a component (GitLab allows 30 per project); all are versioned
+together with the package.
+
+The tag pipeline of hepci's own `.gitlab-ci.yml` (a semver tag `X.Y.Z` equal to
+`hepci.__version__`) checks that every versioned file names the tag, builds the wheel and
+sdist, uploads them with twine, installs `hepci==X.Y.Z` from the index in a fresh
+virtualenv, and runs the `release` job whose `release:` keyword creates the GitLab release
+with the CHANGELOG section as notes — which publishes `templates/` to the Catalog when the
+project is a Catalog resource (Settings → General → Visibility → *CI/CD Catalog project*;
+the project needs a description and a README). Use a full version (`@{version}`) or a
+commit SHA: `~latest` and partial versions (`@0`, `@0.1`) follow releases and only resolve
+for Catalog-published ones.
 
 ## What is proven by execution
 
@@ -74,7 +100,11 @@ skopeo retags, real pytest with JUnit and Cobertura reports, real Snakemake, rea
 contexts (branch, merge request, default branch, tag, schedule, docs-only change) with the
 exact jobs each one runs. **`cmssw-build` is the only template not executed for real**:
 it needs CVMFS (`/cvmfs/cms.cern.ch`), so its scripts run against fake `scram`, `cmsrel`
-and `cmsset_default.sh` that record their calls.
+and `cmsset_default.sh` that record their calls. The component form is exercised the same
+way: gitlab-ci-local (4.72.0) resolves `component:` by a shallow `git clone --branch
+<version>` of the project from the host of the repository's `origin`, so the tests serve a
+`hepci/hepci` repository at the release tag over git on 127.0.0.1 and run the jobs of a
+`hepci new` repository from the components it fetched, byte-identical to `ci-templates/`.
 
 Runner tags default to `[]` (no tags). GitLab runs such jobs, but the JSON schema of its
 editor (and of gitlab-ci-local) wants at least one tag: run gitlab-ci-local with
@@ -112,21 +142,30 @@ def _input_row(spec: InputSpec, variable: str | None) -> str:
     return f"| `{spec.name}` | {var} | {spec.type} | {default} | {notes.strip()} |"
 
 
-def _template_section(spec: TemplateSpec) -> list[str]:
-    out = [f"### {spec.name}", ""]
+def _include_example(spec: TemplateSpec) -> list[str]:
+    required = [i.name for i in spec.inputs.values() if i.required]
+    inputs = ["    inputs:", *[f"      {name}: ..." for name in required]] if required else []
+    return [
+        "```yaml",
+        "include:",
+        f"  - component: $CI_SERVER_FQDN/{PROJECT}/{spec.name}@{__version__}",
+        *inputs,
+        "  # or, without components:",
+        f"  # - project: {PROJECT}",
+        f'  #   ref: "{__version__}"',
+        f"  #   file: /ci-templates/{spec.name}.yml",
+        "```",
+        "",
+    ]
+
+
+def _template_section(spec: TemplateSpec, level: str = "###") -> list[str]:
+    out = [f"{level} {spec.name}", ""]
     if spec.title:
         out += [spec.title.rstrip(".") + ".", ""]
     if spec.description:
         out += [spec.description, ""]
-    out += [
-        "```yaml",
-        "include:",
-        f"  - project: {PROJECT}",
-        f'    ref: "{__version__}"',
-        f"    file: /ci-templates/{spec.name}.yml",
-        "```",
-        "",
-    ]
+    out += _include_example(spec)
     if spec.jobs:
         defaults = {n: i.default for n, i in spec.inputs.items() if not i.required}
         names = [str(_substitute(job, defaults)) for job in spec.jobs]
@@ -153,6 +192,49 @@ def render_markdown(templates: Mapping[str, TemplateSpec]) -> str:
     for spec in templates.values():
         lines += _template_section(spec)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def render_component_readme(spec: TemplateSpec) -> str:
+    """``templates/<name>/README.md``: one component, generated like its docs section."""
+    head = [
+        "<!-- Generated by `python -m hepci._docgen` from ci-templates/"
+        f"{spec.name}.yml. Do not edit. -->",
+        "",
+    ]
+    body = _template_section(spec, level="#")
+    body += [
+        f"`template.yml` here is a copy of [`ci-templates/{spec.name}.yml`]"
+        f"(../../ci-templates/{spec.name}.yml), the source. All components: "
+        "[docs/templates.md](../../docs/templates.md).",
+    ]
+    return "\n".join(head + body).rstrip() + "\n"
+
+
+def render_include_example() -> str:
+    """The README's include example (between ``<!-- include-example:start/end -->``)."""
+    return "\n".join(
+        [
+            "```yaml",
+            "include:",
+            f"  - component: $CI_SERVER_FQDN/{PROJECT}/image-build@{__version__}",
+            "    inputs:",
+            "      context-dir: .",
+            f"  - component: $CI_SERVER_FQDN/{PROJECT}/python-tests@{__version__}",
+            "```",
+            "",
+            "Without CI/CD components (GitLab before 17.0, or a mirror without `templates/`):",
+            "",
+            "```yaml",
+            "include:",
+            f"  - project: {PROJECT}",
+            f'    ref: "{__version__}"',
+            "    file: /ci-templates/image-build.yml",
+            "    inputs:",
+            "      context-dir: .",
+            "```",
+            "",
+        ]
+    )
 
 
 def render_table(

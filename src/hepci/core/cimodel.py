@@ -19,7 +19,6 @@ from weakref import WeakKeyDictionary
 
 from hepci.core.interpolation import header_defaults, input_names, interpolate
 from hepci.core.yamledit import (
-    AliasNode,
     MappingNode,
     Node,
     ScalarNode,
@@ -29,6 +28,7 @@ from hepci.core.yamledit import (
     resolve_alias,
     to_data,
 )
+from hepci.core.yamledit.data import RECURSIVE, expanded_size
 from hepci.errors import InputFileError
 
 IncludeKind = Literal["local", "project", "remote", "template", "component", "artifact", "unknown"]
@@ -270,29 +270,12 @@ def config_from_document(document: YamlDocument | None, path: str) -> CiConfig:
     )
 
 
-def expanded_size(node: Node | None, memo: dict[int, int] | None = None) -> int:
-    """How many nodes ``node`` becomes once aliases are expanded (memoized: O(nodes))."""
-    if node is None:
-        return 0
-    memo = {} if memo is None else memo
-    known = memo.get(id(node))
-    if known is not None:
-        return known
-    if isinstance(node, AliasNode):
-        size = 1 + expanded_size(node.target, memo)
-    elif isinstance(node, SequenceNode):
-        size = 1 + sum(expanded_size(item, memo) for item in node.items)
-    elif isinstance(node, MappingNode):
-        size = 1 + sum(expanded_size(k, memo) + expanded_size(v, memo) for k, v in node.items)
-    else:
-        size = 1
-    memo[id(node)] = size
-    return size
-
-
 def check_expansion(document: YamlDocument) -> None:
     """Refuse a YAML bomb before expanding it (:attr:`YamlDocument.data` would, slowly)."""
-    if expanded_size(document.root) > document.limits.max_expanded_nodes:
+    size = expanded_size(document.root)
+    if size == RECURSIVE:
+        _ = document.data  # raises, naming the alias that refers to its own container
+    if size > document.limits.max_expanded_nodes:
         line = document.root.start.lineno if document.root is not None else None
         raise InputFileError(
             "alias expansion too large (a YAML bomb?)", path=document.path, line=line

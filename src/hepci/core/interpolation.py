@@ -26,6 +26,9 @@ def interpolate(value: Any, inputs: Mapping[str, Any]) -> Any:
     A string that is one whole block takes the input's typed value; a block inside a longer
     string is replaced by its text. Blocks naming an unknown input stay as written;
     interpolation functions (``| expand_vars``) are ignored. Keys are interpolated too.
+
+    Recursive over the data, which is bounded: parsed data is at most ``Limits.max_depth``
+    (GitLab's 100) levels deep and so is each input value, so the result is at most twice that.
     """
     if isinstance(value, str):
         whole = _INPUT_BLOCK.fullmatch(value.strip())
@@ -37,7 +40,7 @@ def interpolate(value: Any, inputs: Mapping[str, Any]) -> Any:
     if isinstance(value, list):
         return [interpolate(v, inputs) for v in value]
     if isinstance(value, Reference):
-        return Reference(tuple(str(interpolate(p, inputs)) for p in value.path))
+        return Reference(tuple(str(interpolate(p, inputs)) for p in value.path), value.node)
     if isinstance(value, Tagged):
         return Tagged(value.tag, interpolate(value.value, inputs))
     return value

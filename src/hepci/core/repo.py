@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from hepci.errors import InputFileError
+from hepci.core.safefs import read_regular, resolve_inside
+from hepci.errors import InputFileError, OutsideRootError
+
+MAX_READ_BYTES = 64 * 1024 * 1024
+"""A local file larger than this (64 MiB) is not read into memory: a one-line error instead."""
 
 SKIPPED_DIRS = frozenset(
     {
@@ -84,15 +89,23 @@ class Repo(Protocol):
 
 
 class LocalRepo:
-    """A local directory or git work tree."""
+    """A local directory or git work tree.
 
-    def __init__(self, root: str | Path) -> None:
+    The directory given is the repository root: nothing outside it is read. A path that
+    leaves it (``..``, or a symbolic link on the way pointing outside) raises
+    :class:`~hepci.errors.OutsideRootError`; links that stay inside are read through, and the
+    listing shows them as the files they point to (links leaving the root are listed, as git
+    lists them, with their own size).
+    """
+
+    def __init__(self, root: str | Path, *, max_bytes: int = MAX_READ_BYTES) -> None:
         path = Path(root)
         if not path.exists():
             raise InputFileError("no such directory", path=root)
         if not path.is_dir():
             raise InputFileError("not a directory", path=root)
         self._root = path
+        self._max_bytes = max_bytes
         self._files: list[RepoFile] | None = None
 
     @property
@@ -108,11 +121,11 @@ class LocalRepo:
         return None
 
     def read(self, path: str) -> bytes | None:
-        target = self._root / path
-        try:
-            return target.read_bytes() if target.is_file() else None
-        except OSError as exc:
-            raise InputFileError(f"cannot read: {exc.strerror or exc}", path=target) from None
+        """The file's bytes; ``None`` when absent; OutsideRootError when it leaves the root."""
+        target = resolve_inside(self._root, path)
+        if target.is_dir():
+            return None
+        return read_regular(target, self._max_bytes, shown=path)
 
     def files(self) -> list[RepoFile]:
         """Every file; in a git work tree, those git does not ignore (tracked or not)."""
@@ -126,8 +139,9 @@ class LocalRepo:
         if not (self._root / ".git").exists() or shutil.which("git") is None:
             return None
         done = subprocess.run(
-            ["git", "-C", str(self._root), "ls-files", "-z", "--cached", "--others",
-             "--exclude-standard"],
+            # core.fsmonitor: a hostile work tree's .git/config must not run a command
+            ["git", "-C", str(self._root), "-c", "core.fsmonitor=false", "ls-files", "-z",
+             "--cached", "--others", "--exclude-standard"],
             capture_output=True,
             check=False,
         )  # fmt: skip
@@ -135,29 +149,34 @@ class LocalRepo:
             return None
         return [p for p in done.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
 
+    def _entry(self, path: str) -> RepoFile | None:
+        """A regular file or a link to one inside the root; a link leaving the root is listed
+        too (it is in the repository, a wildcard include matches it) but reading it raises."""
+        try:
+            info = resolve_inside(self._root, path).stat()
+        except OutsideRootError:
+            try:
+                return RepoFile(path, (self._root / path).lstat().st_size)
+            except OSError:
+                return None
+        except OSError:
+            return None
+        return RepoFile(path, info.st_size) if stat.S_ISREG(info.st_mode) else None
+
     def _sized(self, paths: list[str]) -> Iterator[RepoFile]:
         for path in paths:
-            full = self._root / path
-            try:
-                if full.is_symlink() or not full.is_file():
-                    continue
-                yield RepoFile(path, full.stat().st_size)
-            except OSError:
-                continue
+            entry = self._entry(path)
+            if entry is not None:
+                yield entry
 
     def _walk(self) -> Iterator[RepoFile]:
         for dirpath, dirnames, filenames in os.walk(self._root):
             dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS]
             base = Path(dirpath)
             for filename in filenames:
-                full = base / filename
-                try:
-                    if full.is_symlink() or not full.is_file():
-                        continue
-                    size = full.stat().st_size
-                except OSError:
-                    continue
-                yield RepoFile(full.relative_to(self._root).as_posix(), size)
+                entry = self._entry((base / filename).relative_to(self._root).as_posix())
+                if entry is not None:
+                    yield entry
 
 
 class MemoryRepo:

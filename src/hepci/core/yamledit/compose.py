@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -19,6 +20,7 @@ from hepci.core.yamledit.nodes import (
     Pos,
     ScalarNode,
     SequenceNode,
+    no_cycle_collection,
     style_of,
 )
 from hepci.core.yamledit.source import Limits
@@ -39,7 +41,7 @@ class RawDocument:
 
 
 def _pos(mark: Any) -> Pos:
-    return Pos(offset=int(mark.index), line=int(mark.line), column=int(mark.column))
+    return Pos(mark.index, mark.line, mark.column)
 
 
 @lru_cache(maxsize=8192)
@@ -99,6 +101,7 @@ class _Builder:
     stack: list[MappingNode | SequenceNode] = field(default_factory=list)
     pending_key: list[Node | None] = field(default_factory=list)
     anchors: dict[str, Node] = field(default_factory=dict)
+    seed: Mapping[str, Node] = field(default_factory=dict)
     root: Node | None = None
     doc_start: ev.DocumentStartEvent | None = None
     count: int = 0
@@ -219,7 +222,7 @@ class _Builder:
         elif isinstance(event, ev.CollectionEndEvent):
             self.close(event)
         elif isinstance(event, ev.DocumentStartEvent):
-            self.doc_start, self.root, self.anchors = event, None, {}
+            self.doc_start, self.root, self.anchors = event, None, dict(self.seed)
         elif isinstance(event, ev.DocumentEndEvent):
             self.end_document(event)
 
@@ -243,12 +246,14 @@ def _last_end(node: MappingNode | SequenceNode) -> Pos:
     return node.items[-1][1].end if node.items else node.start
 
 
-def _compose(text: str, path: str, limits: Limits, *, pure: bool) -> list[RawDocument]:
+def _compose(
+    text: str, path: str, limits: Limits, anchors: Mapping[str, Node], *, pure: bool
+) -> list[RawDocument]:
     """Stream events into a builder: libyaml's C parser (40x faster) or the pure-Python one.
 
     ``typ="safe"``: the round-trip scanner would insert fold markers into folded scalars.
     """
-    builder = _Builder(path=path, limits=limits, text=text)
+    builder = _Builder(path=path, limits=limits, text=text, seed=anchors)
     if pure:
         for event in YAML(typ="safe", pure=True).parse(text):
             builder.feed(event)
@@ -279,18 +284,29 @@ def _syntax_error(exc: YAMLError, path: str) -> YamlSyntaxError:
     return YamlSyntaxError(" ".join(str(exc).split()), path=path)
 
 
-def compose_documents(text: str, path: str, limits: Limits) -> list[RawDocument]:
+def compose_documents(
+    text: str, path: str, limits: Limits, anchors: Mapping[str, Node] | None = None
+) -> list[RawDocument]:
     """Parse ``text`` into documents of positioned nodes; syntax errors name path:line:col.
 
     libyaml rejects a few constructs the YAML 1.2 pure parser accepts; those files are parsed
-    again by the pure parser, whose error is reported when both fail.
+    again by the pure parser, whose error is reported when both fail. ``anchors`` are known
+    before the text starts (a fragment of a larger document whose aliases name them).
     """
+    seed = anchors or {}
+    with no_cycle_collection():
+        try:
+            return _compose(text, path, limits, seed, pure=False)
+        except (YAMLError, ImportError, AttributeError):
+            pass
+        return _compose_pure(text, path, limits, seed)
+
+
+def _compose_pure(
+    text: str, path: str, limits: Limits, seed: Mapping[str, Node]
+) -> list[RawDocument]:
     try:
-        return _compose(text, path, limits, pure=False)
-    except (YAMLError, ImportError, AttributeError):
-        pass
-    try:
-        return _compose(text, path, limits, pure=True)
+        return _compose(text, path, limits, seed, pure=True)
     except YAMLError as exc:
         raise _syntax_error(exc, path) from None
     except RecursionError:

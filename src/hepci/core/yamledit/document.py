@@ -7,7 +7,7 @@ only a body.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -43,7 +43,12 @@ class YamlDocument:
     @cached_property
     def data(self) -> Any:
         """Plain data, aliases expanded (within the limits), duplicate keys last-wins."""
-        return to_data(self.root, path=self.path, budget=self.limits.max_expanded_nodes)
+        return to_data(
+            self.root,
+            path=self.path,
+            budget=self.limits.max_expanded_nodes,
+            max_depth=self.limits.max_depth,
+        )
 
     def find(self, path: Sequence[PathKey]) -> Node | None:
         """The node at ``path`` (keys and indexes), following aliases; ``None`` if absent."""
@@ -76,6 +81,8 @@ class YamlFile:
     path: str
     source: SourceText
     documents: list[YamlDocument]
+    anchors: Mapping[str, Node] | None = None
+    """Anchors known before the text (a fragment of a larger document); re-parses reuse them."""
 
     @property
     def text(self) -> str:
@@ -124,12 +131,18 @@ def _documents(raw: list[RawDocument], path: str, limits: Limits) -> list[YamlDo
     ]
 
 
-def parse_source(source: SourceText, path: str | Path, limits: Limits | None = None) -> YamlFile:
-    """Parse already-decoded text."""
+def parse_source(
+    source: SourceText,
+    path: str | Path,
+    limits: Limits | None = None,
+    anchors: Mapping[str, Node] | None = None,
+) -> YamlFile:
+    """Parse already-decoded text (``anchors``: defined before it, for a fragment)."""
     limits = limits or Limits()
     name = str(path)
-    raw = compose_documents(source.text, name, limits)
-    return YamlFile(path=name, source=source, documents=_documents(raw, name, limits))
+    raw = compose_documents(source.text, name, limits, anchors)
+    documents = _documents(raw, name, limits)
+    return YamlFile(path=name, source=source, documents=documents, anchors=anchors)
 
 
 def parse_text(text: str, path: str | Path = "<string>", limits: Limits | None = None) -> YamlFile:

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import copy
 import itertools
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hepci.core.yamledit.data import Tagged
 from hepci.core.yamledit.document import PathKey, YamlDocument, YamlFile, load_file, parse_source
 from hepci.core.yamledit.inserts import insert_item, insert_key
+from hepci.core.yamledit.intent import first_difference, plain, walk
 from hepci.core.yamledit.locate import (
+    Indents,
     Refused,
     aliased_anchors,
+    file_indents,
     format_path,
     quote_habit,
     resolve_path,
@@ -36,7 +37,7 @@ from hepci.core.yamledit.ops import (
     set_scalar,
 )
 from hepci.core.yamledit.pieces import Pieces
-from hepci.core.yamledit.render import RenderError
+from hepci.core.yamledit.render import Quote, RenderError
 from hepci.core.yamledit.source import Limits, SourceText, write_atomic
 from hepci.errors import HepciError, UnsafeEditError
 
@@ -135,32 +136,15 @@ def describe(edit: Edit) -> str:
 # --- the intended data ----------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    """User data as the parser would give it back (tuples are lists, mappings dicts)."""
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, Tagged):
-        return Tagged(value.tag, _plain(value.value))
-    return value
-
-
-def _walk(data: Any, keys: Sequence[Any]) -> Any:
-    for key in keys:
-        data = data[key]
-    return data
-
-
 def intended(doc: YamlDocument, edit: Edit) -> Any:
     """The document's data with ``edit`` applied to a deep copy (what the text must parse to)."""
     data = copy.deepcopy(doc.data)
     keys = [step.data_key for step in resolve_path(doc.root, edit.path, doc.data)]
-    parent: Any = _walk(data, keys[:-1]) if keys else None
+    parent: Any = walk(data, keys[:-1]) if keys else None
     if isinstance(edit, SetScalar | ReplaceValue):
         if not keys:
-            return _plain(edit.value)
-        parent[keys[-1]] = _plain(edit.value)
+            return plain(edit.value)
+        parent[keys[-1]] = plain(edit.value)
     elif isinstance(edit, RenameKey):
         parent_dict: dict[Any, Any] = parent
         items = [(edit.new_key if k == keys[-1] else k, v) for k, v in parent_dict.items()]
@@ -169,8 +153,8 @@ def intended(doc: YamlDocument, edit: Edit) -> Any:
     elif isinstance(edit, DeleteKey | DeleteItem):
         del parent[keys[-1]]
     else:
-        holder = _walk(data, keys)
-        new = _plain(edit.value)
+        holder = walk(data, keys)
+        new = plain(edit.value)
         if holder is None:
             holder = {edit.key: new} if isinstance(edit, InsertKey) else [new]
             if not keys:
@@ -181,38 +165,6 @@ def intended(doc: YamlDocument, edit: Edit) -> Any:
         else:
             holder.insert(edit.index, new)
     return data
-
-
-def first_difference(got: Any, want: Any, where: str = "") -> str | None:
-    """Where two data trees differ (NaN equals NaN), or None."""
-    if isinstance(got, float) and isinstance(want, float) and math.isnan(got) and math.isnan(want):
-        return None
-    if type(got) is not type(want) and not (_number(got) and _number(want)):
-        return f"{where or '<root>'}: {type(want).__name__} became {type(got).__name__}"
-    if isinstance(got, dict):
-        if list(got) != list(want) and set(got) != set(want):
-            missing = set(want) ^ set(got)
-            return f"{where or '<root>'}: keys differ ({sorted(map(str, missing))[:3]})"
-        for key in want:
-            found = first_difference(got[key], want[key], f"{where}.{key}" if where else str(key))
-            if found:
-                return found
-        return None
-    if isinstance(got, list):
-        if len(got) != len(want):
-            return f"{where or '<root>'}: {len(want)} items became {len(got)}"
-        for i, (a, b) in enumerate(zip(got, want, strict=True)):
-            found = first_difference(a, b, f"{where}[{i}]")
-            if found:
-                return found
-        return None
-    if isinstance(got, Tagged):
-        return first_difference(got.value, want.value, where) if got.tag == want.tag else where
-    return None if got == want else f"{where or '<root>'}: {want!r} became {got!r}"
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 # --- applying -------------------------------------------------------------------------------
@@ -261,10 +213,29 @@ def _splice(text: str, patches: Sequence[Patch]) -> str:
     return text
 
 
-def _apply_one(file: YamlFile, edit: Edit, limits: Limits) -> tuple[YamlFile, list[Patch]]:
-    doc = _document(file, edit)
-    try:
-        ctx = Ctx(
+@dataclass(frozen=True)
+class Habits:
+    """What planning an edit reads from the whole file: the anchors that aliases use, the line
+    ending, quoting and indentation habits. Given when the edited text is a fragment of it."""
+
+    aliased: frozenset[str]
+    newline: str
+    quote: Quote
+    indents: Indents
+
+    @classmethod
+    def of(cls, file: YamlFile, doc: YamlDocument) -> Habits:
+        return cls(
+            frozenset(aliased_anchors(doc.root)),
+            file.source.newline,
+            quote_habit(doc.root),
+            file_indents(doc.root),
+        )
+
+
+def _context(file: YamlFile, doc: YamlDocument, habits: Habits | None) -> Ctx:
+    if habits is None:
+        return Ctx(
             file.text,
             doc.root,
             doc.data,
@@ -272,6 +243,23 @@ def _apply_one(file: YamlFile, edit: Edit, limits: Limits) -> tuple[YamlFile, li
             aliased_anchors(doc.root),
             quote_habit(doc.root),
         )
+    return Ctx(
+        file.text,
+        doc.root,
+        doc.data,
+        habits.newline,
+        habits.aliased,
+        habits.quote,
+        habits.indents,
+    )
+
+
+def _apply_one(
+    file: YamlFile, edit: Edit, limits: Limits, habits: Habits | None = None
+) -> tuple[YamlFile, list[Patch]]:
+    doc = _document(file, edit)
+    try:
+        ctx = _context(file, doc, habits)
         patches = _plan(ctx, edit)
         want = intended(doc, edit)
         new_text = _splice(file.text, patches)
@@ -289,7 +277,7 @@ def _apply_one(file: YamlFile, edit: Edit, limits: Limits) -> tuple[YamlFile, li
         return file, []
     source = SourceText(new_text, file.source.encoding, file.source.bom)
     try:
-        result = parse_source(source, file.path, limits)
+        result = parse_source(source, file.path, limits, file.anchors)
         problem = _check(file, result, doc.index, want)
     except HepciError as exc:
         problem = f"the result does not parse ({exc.message})"
@@ -323,6 +311,16 @@ def apply_edits(file: YamlFile, edits: Sequence[Edit]) -> EditResult:
     return EditResult(text=text, changed=text != file.text, patches=pieces.patches())
 
 
+def apply_unit(file: YamlFile, edits: Sequence[Edit], habits: Habits | None = None) -> YamlFile:
+    """Like :func:`apply_edits` (each edit planned, applied, re-parsed and verified in turn),
+    but return the parsed result; ``habits`` are the whole file's when ``file`` is a fragment."""
+    limits = file.documents[0].limits if file.documents else Limits()
+    current = file
+    for edit in edits:
+        current, _ = _apply_one(current, edit, limits, habits)
+    return current
+
+
 def write_edits(
     path: str | Path, edits: Sequence[Edit], limits: Limits | None = None
 ) -> EditResult:
@@ -339,6 +337,7 @@ __all__ = [
     "DeleteKey",
     "Edit",
     "EditResult",
+    "Habits",
     "InsertItem",
     "InsertKey",
     "Patch",
@@ -346,6 +345,7 @@ __all__ = [
     "ReplaceValue",
     "SetScalar",
     "apply_edits",
+    "apply_unit",
     "describe",
     "intended",
     "write_edits",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,7 +130,7 @@ def aliased_anchors(root: Node | None) -> set[str]:
     return {node.name for node in root.walk() if isinstance(node, AliasNode)}
 
 
-def anchored_in(node: Node, names: set[str]) -> Node | None:
+def anchored_in(node: Node, names: AbstractSet[str]) -> Node | None:
     """The first node under ``node`` (itself included) that defines one of ``names``."""
     for child in node.walk():
         if child.anchor is not None and child.anchor in names:
@@ -240,26 +241,52 @@ def _common(values: list[int], default: int) -> int:
     return Counter(values).most_common(1)[0][0] if values else default
 
 
-def detect_layout(root: Node | None, newline: str, near: Node | None = None) -> Layout:
-    """The indentation habits of the file, preferring those of ``near`` (the edited container)."""
+Indents = tuple[int, int | None]
+"""A file's usual indentation: mapping step, and where a block sequence's dash sits under its
+key (``None``: no block sequence under a key, use the step)."""
+
+
+def _offsets(node: MappingNode, steps: list[int], seqs: list[int]) -> None:
+    for key, value in node.items:
+        if value.start.line <= key.start.line or getattr(value, "flow", True):
+            continue
+        offset = value.start.column - key.start.column
+        if isinstance(value, MappingNode) and offset > 0:
+            steps.append(offset)
+        elif isinstance(value, SequenceNode) and offset >= 0:
+            seqs.append(offset)
+
+
+def file_indents(root: Node | None, skip: Node | None = None) -> Indents:
+    """The most common indentation offsets of the block mappings under ``root`` (but ``skip``)."""
     steps: list[int] = []
     seqs: list[int] = []
+    for node in root.walk() if root is not None else ():
+        if isinstance(node, MappingNode) and not node.flow and node is not skip:
+            _offsets(node, steps, seqs)
+    return _common(steps, 2), (_common(seqs, 0) if seqs else None)
+
+
+def detect_layout(
+    root: Node | None,
+    newline: str,
+    near: Node | None = None,
+    indents: Indents | None = None,
+    quote: Quote | None = None,
+) -> Layout:
+    """The indentation habits of the file, preferring those of ``near`` (the edited container).
+
+    ``indents`` and ``quote``: the whole file's habits, when ``root`` is only a fragment of it.
+    """
+    usual_step, usual_seq = indents if indents is not None else file_indents(root, near)
     local_steps: list[int] = []
     local_seqs: list[int] = []
-    for node in root.walk() if root is not None else ():
-        if not isinstance(node, MappingNode) or node.flow:
-            continue
-        for key, value in node.items:
-            if value.start.line <= key.start.line or getattr(value, "flow", True):
-                continue
-            offset = value.start.column - key.start.column
-            if isinstance(value, MappingNode) and offset > 0:
-                (local_steps if node is near else steps).append(offset)
-            elif isinstance(value, SequenceNode) and offset >= 0:
-                (local_seqs if node is near else seqs).append(offset)
-    step = _common(local_steps, _common(steps, 2))
-    seq = _common(local_seqs, _common(seqs, step))
-    return Layout(step=step, seq_offset=seq, newline=newline, quote=quote_habit(root))
+    if isinstance(near, MappingNode) and not near.flow:
+        _offsets(near, local_steps, local_seqs)
+    step = _common(local_steps, usual_step)
+    seq = _common(local_seqs, usual_seq if usual_seq is not None else step)
+    habit = quote if quote is not None else quote_habit(root)
+    return Layout(step=step, seq_offset=seq, newline=newline, quote=habit)
 
 
 def quote_habit(root: Node | None) -> Quote:

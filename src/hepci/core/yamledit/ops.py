@@ -8,10 +8,12 @@ lines use the file's line ending, and comments outside the edited node stay wher
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
 from hepci.core.yamledit.locate import (
+    Indents,
     Refused,
     Step,
     anchored_in,
@@ -61,11 +63,12 @@ class Ctx:
     root: Node | None
     data: Any
     newline: str
-    aliased: set[str]
+    aliased: AbstractSet[str]
     quote: Quote = "double"
+    indents: Indents | None = None  # the whole file's, when ``root`` is a fragment of it
 
     def layout(self, near: Node | None = None) -> Layout:
-        return detect_layout(self.root, self.newline, near)
+        return detect_layout(self.root, self.newline, near, self.indents, self.quote)
 
     def lines(self, lines: Sequence[str]) -> str:
         return self.newline.join(lines)

@@ -1,7 +1,8 @@
 """Reading a YAML file safely: size cap, encoding detection (BOM, UTF-16), binary rejection.
 
 The decoded text keeps its line endings; :class:`SourceText` remembers how to write it back
-byte for byte (encoding, BOM), so a no-op edit changes zero bytes.
+byte for byte (encoding, BOM), so a no-op edit changes zero bytes. Reading and the atomic
+write are :mod:`hepci.core.safefs` (regular files only; temp files never predictable).
 """
 
 from __future__ import annotations
@@ -10,7 +11,17 @@ import codecs
 from dataclasses import dataclass
 from pathlib import Path
 
+from hepci.core.safefs import read_regular, write_atomic
 from hepci.errors import InputFileError
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "Limits",
+    "SourceText",
+    "decode_bytes",
+    "read_source",
+    "write_atomic",  # one atomic writer for the whole code base: hepci.core.safefs
+]
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 """Files larger than this (2 MiB) are refused; configurable per call."""
@@ -81,41 +92,8 @@ def _decode(body: bytes, encoding: str, bom: bytes, path: str | Path) -> SourceT
 
 
 def read_source(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceText:
-    """Read and decode a file, checking its size before reading it."""
-    file = Path(path)
-    try:
-        if file.is_dir():
-            raise InputFileError("is a directory, not a file", path=path)
-        size = file.stat().st_size
-        if size > max_bytes:
-            raise InputFileError(
-                f"file is {size:,} bytes, over the {max_bytes:,}-byte limit", path=path
-            )
-        data = file.read_bytes()
-    except FileNotFoundError:
-        raise InputFileError("no such file", path=path) from None
-    except PermissionError:
-        raise InputFileError("permission denied", path=path) from None
-    except OSError as exc:
-        raise InputFileError(f"cannot read: {exc.strerror or exc}", path=path) from None
+    """Read and decode a regular file, checking its size before and while reading it."""
+    data = read_regular(path, max_bytes)
+    if data is None:
+        raise InputFileError("no such file", path=path)
     return decode_bytes(data, path, max_bytes=max_bytes)
-
-
-def write_atomic(path: str | Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically (temp file in the same folder, then rename)."""
-    import os
-    import tempfile
-
-    target = Path(path)
-    mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".hepci-tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).chmod(mode)
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
