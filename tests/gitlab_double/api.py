@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlencode
 
 from gitlab_double.model import Project, State, Token, User
+
+if TYPE_CHECKING:
+    from gitlab_double.faults import Faults
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
@@ -65,6 +68,7 @@ class Request:
     args: dict[str, str] = field(default_factory=dict)
     token: Token | None = None
     user: User | None = None
+    faults: Faults | None = None  # hostile pagination (``page_size``, ``page_loop``)
 
     def param(self, name: str, default: str | None = None) -> str | None:
         if name in self.body and self.body[name] is not None:
@@ -108,6 +112,8 @@ class Response:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    chunks: Callable[[], Iterator[bytes]] | None = None  # a body generated while it is sent
+    length: int | None = None  # of ``chunks``; None: sent chunked
 
 
 def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -186,16 +192,32 @@ def authenticate(request: Request, route: Route | None) -> None:
 
 
 def paginate(request: Request, items: Sequence[Any], render: Callable[[Any], Any]) -> Response:
-    """GitLab's offset pagination: ``page``/``per_page`` (max 100) and the X-*/Link headers."""
+    """GitLab's offset pagination: ``page``/``per_page`` (max 100) and the X-*/Link headers.
+
+    With a hostile ``page_loop`` (see :mod:`gitlab_double.faults`) the list never ends and the
+    totals are left out, as GitLab does past 10,000 items."""
+    faults = request.faults
+    loop = faults.page_loop if faults is not None else None
     per_page = min(max(request.int_param("per_page", DEFAULT_PER_PAGE), 1), MAX_PER_PAGE)
+    if faults is not None and faults.page_size:
+        per_page = faults.page_size  # a server that ignores per_page
     page = max(request.int_param("page", 1), 1)
     total = len(items)
     pages = max(math.ceil(total / per_page), 1)
-    chunk = items[(page - 1) * per_page : page * per_page]
+    start = (page - 1) * per_page
+    if loop == "cycle" and total:
+        chunk = [items[(start + n) % total] for n in range(per_page)]
+    else:
+        chunk = list(items[start : start + per_page])
+    following: int | None = page + 1 if page < pages else None
+    if loop == "cycle":
+        following = page + 1
+    elif loop == "link-back" and page >= pages:
+        following = 1
     headers = {
         "X-Page": str(page),
         "X-Per-Page": str(per_page),
-        "X-Next-Page": str(page + 1) if page < pages else "",
+        "X-Next-Page": str(following) if following else "",
         "X-Prev-Page": str(page - 1) if page > 1 else "",
     }
     links = []
@@ -207,10 +229,10 @@ def paginate(request: Request, items: Sequence[Any], render: Callable[[Any], Any
 
     if page > 1:
         link(page - 1, "prev")
-    if page < pages:
-        link(page + 1, "next")
+    if following:
+        link(following, "next")
     link(1, "first")
-    if total <= TOTAL_HEADERS_LIMIT:
+    if total <= TOTAL_HEADERS_LIMIT and loop is None:
         headers["X-Total"] = str(total)
         headers["X-Total-Pages"] = str(pages)
         link(pages, "last")

@@ -1,20 +1,36 @@
-"""Fault and latency injection, rate limiting, and the request log.
+"""Fault and latency injection, rate limiting, hostile answers, and the request log.
 
 Everything is seeded: the same :class:`Faults` seed gives the same latencies and the same faulty
 requests for the same request sequence. Tests change a running double through ``double.faults``
 (thread safe) and read ``double.stats``.
+
+Rate limits answer as GitLab does. ``rate_limit`` is a Rack::Attack user/IP throttle: its 429
+("Retry later") carries ``Retry-After`` and the ``RateLimit-*`` headers, and unthrottled
+answers carry ``RateLimit-*`` only with ``rate_headers_always`` (GitLab.com and the
+``rate_limiting_headers_for_unthrottled_requests`` flag of 18.6+). ``endpoint_limits`` are
+``Gitlab::ApplicationRateLimiter`` limits of one route (Projects, Groups, Users APIs): a JSON
+429 with ``Retry-After`` only (GitLab 18.5+; none before), never ``RateLimit-*``.
+
+Hostile answers, for the routes in ``only`` and paths matching ``only_paths``: a redirect to
+``redirect_to`` (``redirect_status``), a body of ``huge_body`` bytes generated lazily (with a
+``Content-Length``, or chunked with ``huge_chunked``), and pagination that never ends
+(``page_loop``: "cycle" serves the list round and round as full pages with a next page
+always; "link-back" points the last page's next link back to page 1) or ignores ``per_page``
+(``page_size``).
 """
 
 from __future__ import annotations
 
 import math
 import random
+import re
 import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
 OK, DROP, SLOW = "ok", "drop", "slow"
+REDIRECT, HUGE = "redirect", "huge"
 
 
 @dataclass
@@ -42,6 +58,7 @@ class RateLimit:
 
     limit: int
     period: float = 60.0
+    retry_after: bool = True  # ApplicationRateLimiter before GitLab 18.5 sent no Retry-After
 
 
 @dataclass
@@ -67,7 +84,16 @@ class Faults:
     slow_rate: float = 0.0
     slow_seconds: float = 5.0
     only: frozenset[str] | None = None
+    only_paths: str | None = None  # a regex searched in the request path
     script: deque[str] = field(default_factory=deque)
+    rate_headers_always: bool = False
+    endpoint_limits: dict[str, RateLimit] = field(default_factory=dict)  # route -> limit
+    redirect_to: str | None = None  # base URL: Location = base + the request's path and query
+    redirect_status: int = 302
+    huge_body: int = 0  # bytes
+    huge_chunked: bool = False
+    page_size: int | None = None
+    page_loop: str | None = None  # cycle | link-back
     _rng: random.Random = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _windows: dict[str, tuple[float, int]] = field(default_factory=dict, repr=False)
@@ -84,25 +110,45 @@ class Faults:
                 setattr(self, key, value)
             if "seed" in changes:
                 self._rng = random.Random(self.seed)
-            if "rate_limit" in changes:
+            if "rate_limit" in changes or "endpoint_limits" in changes:
                 self._windows.clear()
 
     def clear(self) -> None:
         """Back to no faults and no latency (the seed and the generator are kept)."""
         self.configure(
             latency=Latency(), rate_limit=None, error_rate=0.0, error_statuses=(500, 502, 503),
-            drop_rate=0.0, slow_rate=0.0, slow_seconds=5.0, only=None, script=deque(),
+            drop_rate=0.0, slow_rate=0.0, slow_seconds=5.0, only=None, only_paths=None,
+            script=deque(), rate_headers_always=False, endpoint_limits={}, redirect_to=None,
+            redirect_status=302, huge_body=0, huge_chunked=False, page_size=None,
+            page_loop=None,
         )  # fmt: skip
 
-    def decide(self, route: str, key: str, now: float) -> Decision:
+    def targets(self, route: str, path: str = "") -> bool:
+        """Whether faults apply to this request (``only`` and ``only_paths``)."""
+        if self.only is not None and route not in self.only:
+            return False
+        return self.only_paths is None or re.search(self.only_paths, path) is not None
+
+    def decide(self, route: str, key: str, now: float, path: str = "") -> Decision:
         with self._lock:
             delay = self.latency.sample(self._rng)
             headers, limited = self._rate(key, now)
             if limited:
                 return Decision("429", delay, True, headers)
+            endpoint = self.endpoint_limits.get(route)
+            if endpoint is not None:
+                retry_after, limited = self._window(f"{route}|{key}", endpoint, now)
+                if limited:
+                    extra = {"Retry-After": retry_after} if endpoint.retry_after else {}
+                    return Decision("429-endpoint", delay, True, extra)
             outcome = OK
-            if self.only is None or route in self.only:
-                outcome = self.script.popleft() if self.script else self._draw()
+            if self.targets(route, path):
+                if self.redirect_to:
+                    outcome = REDIRECT
+                elif self.huge_body:
+                    outcome = HUGE
+                else:
+                    outcome = self.script.popleft() if self.script else self._draw()
             return Decision(outcome, delay, False, headers)
 
     def _draw(self) -> str:
@@ -116,6 +162,15 @@ class Faults:
         if roll < self.slow_rate:
             return SLOW
         return OK
+
+    def _window(self, key: str, rule: RateLimit, now: float) -> tuple[str, bool]:
+        """Count one request in ``key``'s fixed window: (Retry-After seconds, limited?)."""
+        start, used = self._windows.get(key, (now, 0))
+        if now >= start + rule.period:
+            start, used = now, 0
+        used += 1
+        self._windows[key] = (start, used)
+        return str(max(1, math.ceil(start + rule.period - now))), used > rule.limit
 
     def _rate(self, key: str, now: float) -> tuple[dict[str, str], bool]:
         rule = self.rate_limit
@@ -137,7 +192,7 @@ class Faults:
         if used > rule.limit:
             headers["Retry-After"] = str(max(1, math.ceil(reset - now)))
             return headers, True
-        return headers, False
+        return (headers if self.rate_headers_always else {}), False
 
 
 @dataclass(frozen=True)

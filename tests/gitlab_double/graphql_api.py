@@ -1,11 +1,21 @@
-"""``POST /api/graphql``: a GitLab GraphQL subset executed by graphql-core, with GitLab's limits.
+"""``POST /api/graphql``: GitLab's published GraphQL schema, executed by graphql-core.
 
-Complexity is scored with GitLab's own field-cost rule (:mod:`gitlab_double.graphql_cost`).
-Limits: complexity 250 authenticated / 200 anonymous, depth 15, query length 10,000
-characters, page size 100 (larger ``first`` is capped), at most 50 ``projects(fullPaths:)``.
-Errors come back with HTTP 200 and ``errors``, e.g. "Query has complexity of N, which exceeds
-max complexity of 250". Parsed and validated queries are kept per query text (clients send
-the same text with other variables).
+The schema is GitLab's own (:mod:`gitlab_double.schema`: extracts of the reference GitLab
+publishes with each release; :data:`SCHEMA` serves the latest, :func:`use` another one); the
+resolvers below fill in GitLab's types. Complexity is scored with GitLab's field-cost rule
+(:mod:`gitlab_double.graphql_cost`). Limits, each as GitLab enforces it (sources in
+``tests/contract/limits.tsv``):
+
+* query text over 10,000 characters: HTTP 422 ``{"errors": [{"message": "Query too large"}]}``
+  before anything is parsed (``GraphqlController#limit_query_size``);
+* complexity 200 anonymous / 250 authenticated / 300 admin, depth 15 anonymous / 20
+  authenticated: HTTP 200 with "Query has complexity of N, which exceeds max complexity of L";
+* page size 100 (a larger ``first`` is capped), at most 50 ``projects(fullPaths:)``;
+* ``blobs(paths:)`` with more than one path and a data field selected: 20 MiB in total, else
+  the field error "Max blobs size limit exceeded (25 MB / 20 MB)." (``Resolvers::BlobsResolver``).
+
+Parsed and validated queries are kept per query text (clients send the same text with other
+variables).
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from typing import Any
 
 from graphql import (
     DocumentNode,
+    FieldNode,
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
@@ -27,73 +38,20 @@ from graphql import (
     validate,
 )
 
+from gitlab_double import ci_jobs
+from gitlab_double import schema as published
 from gitlab_double.api import Request, Response, json_response
 from gitlab_double.graphql_cost import MAX_PAGE_SIZE, Cost
-from gitlab_double.model import DEVELOPER, MAINTAINER, Group, Project, State, User, iso
+from gitlab_double.model import DEVELOPER, MAINTAINER, Project, State, User, iso
 
-MAX_COMPLEXITY_AUTH, MAX_COMPLEXITY_ANON, MAX_DEPTH = 250, 200, 15
-MAX_QUERY_LENGTH = 10_000
+MAX_COMPLEXITY_ANON, MAX_COMPLEXITY_AUTH, MAX_COMPLEXITY_ADMIN = 200, 250, 300
+MAX_DEPTH_ANON, MAX_DEPTH_AUTH = 15, 20
+MAX_QUERY_LENGTH = 10_000  # GraphqlController::MAX_QUERY_SIZE
 MAX_FULL_PATHS = 50
+BLOBS_SIZE_LIMIT = 20 * 1024 * 1024  # Resolvers::BlobsResolver::TOTAL_BLOB_DATA_SIZE_LIMIT
+BLOB_DATA_FIELDS = {"rawBlob", "base64EncodedBlob", "rawTextBlob", "plainData"}
 ONE_PAGE = {"endCursor": None, "startCursor": None, "hasPreviousPage": False}
-
-# Names and nullability follow GitLab 18.x's schema: ``Types::Projects::BranchRuleType``,
-# ``Types::BranchRules::BranchProtectionType`` (null for pseudo-rules such as "All branches"),
-# ``Types::PermissionTypes::Project`` (a subset) and ``Types::CommitType#pipelines``.
-SDL = """
-scalar Time
-scalar BigInt
-type Query {
-  group(fullPath: ID!): Group
-  project(fullPath: ID!): Project
-  projects(fullPaths: [String!], first: Int, after: String): ProjectConnection
-  currentUser: UserCore
-  queryComplexity: QueryComplexity
-}
-type QueryComplexity { score: Int limit: Int }
-type UserCore { id: ID! username: String! name: String! }
-type PageInfo { endCursor: String startCursor: String hasNextPage: Boolean! hasPreviousPage: Boolean! }
-type Group {
-  id: ID! fullPath: ID! name: String! path: String! visibility: String webUrl: String!
-  projects(includeSubgroups: Boolean = false, includeArchived: Boolean = true, search: String,
-           first: Int, after: String): ProjectConnection!
-}
-type ProjectConnection { count: Int! pageInfo: PageInfo! nodes: [Project] edges: [ProjectEdge] }
-type ProjectEdge { cursor: String! node: Project }
-type Project {
-  id: ID! fullPath: ID! name: String! path: String! archived: Boolean visibility: String
-  lastActivityAt: Time createdAt: Time webUrl: String repository: Repository
-  pipelines(ref: String, first: Int): PipelineConnection
-  userPermissions: ProjectPermissions!
-  branchRules(first: Int, after: String): BranchRuleConnection
-}
-type ProjectPermissions {
-  adminProject: Boolean! downloadCode: Boolean! pushCode: Boolean! readProject: Boolean!
-}
-type BranchRuleConnection { nodes: [BranchRule] edges: [BranchRuleEdge] pageInfo: PageInfo! }
-type BranchRuleEdge { cursor: String! node: BranchRule }
-type BranchRule {
-  id: ID! name: String! isDefault: Boolean! isProtected: Boolean! matchingBranchesCount: Int!
-  branchProtection: BranchProtection
-}
-type BranchProtection { allowForcePush: Boolean! codeOwnerApprovalRequired: Boolean! }
-type PipelineConnection { count: Int! nodes: [Pipeline] pageInfo: PageInfo! }
-type Pipeline { id: ID! iid: String! sha: String ref: String status: String! createdAt: Time }
-type Repository {
-  rootRef: String empty: Boolean! exists: Boolean!
-  blobs(paths: [String!]!, ref: String): RepositoryBlobConnection
-  tree(ref: String): Tree
-}
-type Tree { lastCommit: Commit }
-type Commit {
-  id: ID! sha: String! shortId: String! title: String message: String authoredDate: Time
-  pipelines(ref: String, first: Int): PipelineConnection
-}
-type RepositoryBlobConnection { nodes: [RepositoryBlob] pageInfo: PageInfo! }
-type RepositoryBlob {
-  id: ID! oid: String! path: String! name: String! size: BigInt rawSize: BigInt
-  rawBlob: String rawTextBlob: String webPath: String
-}
-"""
+SDL = published.sdl()  # the latest published schema (graphql-core SDL of the vendored extract)
 
 
 @dataclass
@@ -124,26 +82,6 @@ def _project(ctx: Ctx, project: Project) -> dict[str, Any]:
     }
 
 
-def _group(ctx: Ctx, group: Group) -> dict[str, Any]:
-    return {
-        "id": f"gid://gitlab/Group/{group.id}",
-        "fullPath": group.full_path,
-        "name": group.name,
-        "path": group.path,
-        "visibility": group.visibility,
-        "webUrl": f"{ctx.base_url}/groups/{group.full_path}",
-        "_obj": group,
-    }
-
-
-def resolve_group(_: Any, info: Any, fullPath: str) -> dict[str, Any] | None:
-    ctx: Ctx = info.context
-    group = ctx.state.find_group(fullPath)
-    if group is None or not ctx.state.can_see_group(ctx.user, group):
-        return None
-    return _group(ctx, group)
-
-
 def resolve_project(_: Any, info: Any, fullPath: str) -> dict[str, Any] | None:
     ctx: Ctx = info.context
     project = ctx.state.find_project(fullPath)
@@ -152,28 +90,22 @@ def resolve_project(_: Any, info: Any, fullPath: str) -> dict[str, Any] | None:
     return _project(ctx, project)
 
 
-def resolve_projects(parent: dict[str, Any], info: Any, **args: Any) -> dict[str, Any]:
-    ctx: Ctx = info.context
-    state, group = ctx.state, parent["_obj"]
-    groups = state.descendants(group) if args.get("includeSubgroups") else [group]
-    ids = {g.id for g in groups}
-    projects = sorted((p for p in state.projects.values() if p.group.id in ids), key=lambda p: p.id)
-    projects = [p for p in projects if state.can_see_project(ctx.user, p)]
-    if not args.get("includeArchived", True):
-        projects = [p for p in projects if not p.archived]
-    if args.get("search"):
-        projects = [p for p in projects if args["search"].lower() in p.full_path.lower()]
-    return _page(ctx, projects, args)
-
-
 def resolve_projects_by_path(_: Any, info: Any, **args: Any) -> dict[str, Any]:
     """``Query.projects(fullPaths:)``: unknown or invisible projects are simply absent."""
     ctx: Ctx = info.context
-    paths = list(dict.fromkeys(args.get("fullPaths") or []))
-    if len(paths) > MAX_FULL_PATHS:
-        raise GraphQLError(f"You cannot provide more than {MAX_FULL_PATHS} full paths")
-    found = (ctx.state.find_project(p) for p in paths)
-    visible = [p for p in found if p is not None and ctx.state.can_see_project(ctx.user, p)]
+    state = ctx.state
+    if args.get("fullPaths") is None:
+        found: list[Project | None] = list(state.projects.values())
+    else:
+        paths = list(dict.fromkeys(args["fullPaths"]))
+        if len(paths) > MAX_FULL_PATHS:
+            raise GraphQLError(f"You cannot provide more than {MAX_FULL_PATHS} full paths")
+        found = [state.find_project(p) for p in paths]
+    visible = [p for p in found if p is not None and state.can_see_project(ctx.user, p)]
+    if args.get("ids") is not None:
+        visible = [p for p in visible if f"gid://gitlab/Project/{p.id}" in args["ids"]]
+    if args.get("search"):
+        visible = [p for p in visible if args["search"].lower() in p.full_path.lower()]
     return _page(ctx, sorted(visible, key=lambda p: p.id), args)
 
 
@@ -212,16 +144,22 @@ def resolve_repository(parent: dict[str, Any], info: Any) -> dict[str, Any] | No
 
 
 def resolve_blobs(
-    parent: dict[str, Any], info: Any, paths: list[str], ref: str | None = None
+    parent: dict[str, Any], info: Any, paths: list[str], ref: str | None = None, **_: Any
 ) -> dict[str, Any]:
+    """``Repository.blobs`` (``Resolvers::BlobsResolver``): the blobs of ``paths`` at ``ref``
+    (default branch); missing paths are omitted. With more than one path and a data field
+    selected, their total size must stay within 20 MiB, or the field is an error."""
     ctx: Ctx = info.context
     project: Project = parent["_obj"]
     commit = project.repo.resolve(ref or project.default_branch)
+    found = [(p, commit.files[p]) for p in dict.fromkeys(paths) if commit and p in commit.files]
+    if len(paths) > 1 and BLOB_DATA_FIELDS & _selected(info, "nodes") | _selected(info, "edges"):
+        total = sum(len(ctx.state.blobs[sha]) for _, sha in found)
+        if total > BLOBS_SIZE_LIMIT:
+            limit = human_size(BLOBS_SIZE_LIMIT)
+            raise GraphQLError(f"Max blobs size limit exceeded ({human_size(total)} / {limit}).")
     nodes = []
-    for path in dict.fromkeys(paths):
-        sha = commit.files.get(path) if commit else None
-        if sha is None:
-            continue  # missing paths are omitted, as GitLab does
+    for path, sha in found:
         data = ctx.state.blobs[sha]
         try:
             text: str | None = data.decode() if b"\0" not in data else None
@@ -243,8 +181,42 @@ def resolve_blobs(
     return {"nodes": nodes, "pageInfo": {**ONE_PAGE, "hasNextPage": False}}
 
 
+def _selected(info: Any, name: str) -> set[str]:
+    """Field names selected under ``name`` (``nodes``, or ``edges { node }``) of this field."""
+    out: set[str] = set()
+    for node in info.field_nodes:
+        for sel in node.selection_set.selections if node.selection_set else ():
+            if isinstance(sel, FieldNode) and sel.name.value == name and sel.selection_set:
+                for inner in sel.selection_set.selections:
+                    if not isinstance(inner, FieldNode):
+                        continue
+                    if name == "edges" and inner.name.value == "node" and inner.selection_set:
+                        out |= {
+                            f.name.value
+                            for f in inner.selection_set.selections
+                            if isinstance(f, FieldNode)
+                        }
+                    else:
+                        out.add(inner.name.value)
+    return out
+
+
+def human_size(size: int) -> str:
+    """Rails' ``number_to_human_size`` (base 1024, 3 significant digits): "20 MB", "20.5 MB"."""
+    if size < 1024:
+        return f"{size} Byte{'s' if size != 1 else ''}"
+    value, unit = float(size), "Bytes"
+    for step in ("KB", "MB", "GB", "TB"):
+        value, unit = value / 1024, step
+        if value < 1024:
+            break
+    digits = max(0, 2 - len(str(int(value))) + 1)
+    text = f"{round(value, digits):.{digits}f}".rstrip("0").rstrip(".")
+    return f"{text} {unit}"
+
+
 def resolve_tree(
-    parent: dict[str, Any], info: Any, ref: str | None = None
+    parent: dict[str, Any], info: Any, ref: str | None = None, **_: Any
 ) -> dict[str, Any] | None:
     """The root tree of ``ref`` (default branch); ``lastCommit`` is that ref's HEAD commit."""
     project: Project = parent["_obj"]
@@ -263,19 +235,19 @@ def resolve_tree(
     return {"lastCommit": last}
 
 
-def resolve_pipelines(
-    parent: dict[str, Any], info: Any, ref: str | None = None, first: int | None = None
-) -> dict[str, Any] | None:
-    """``Project.pipelines``: a project's pipelines, latest first, optionally for one ``ref``."""
-    return _pipelines(info.context, parent["_obj"], ref, None, first)
-
-
 def resolve_commit_pipelines(
-    parent: dict[str, Any], info: Any, ref: str | None = None, first: int | None = None
+    parent: dict[str, Any],
+    info: Any,
+    ref: str | None = None,
+    first: int | None = None,
+    **args: Any,
 ) -> dict[str, Any] | None:
     """``Commit.pipelines`` (``Resolvers::CommitPipelinesResolver``): the project's pipelines
     for this commit's SHA (any ref unless ``ref`` is given), latest first."""
-    return _pipelines(info.context, parent["_project"], ref, parent["sha"], first)
+    sha = args.get("sha") or parent["sha"]
+    if sha != parent["sha"]:
+        return {"count": 0, "nodes": [], "pageInfo": {**ONE_PAGE, "hasNextPage": False}}
+    return _pipelines(info.context, parent["_project"], ref, sha, first)
 
 
 def _pipelines(
@@ -319,7 +291,11 @@ def resolve_user_permissions(parent: dict[str, Any], info: Any) -> dict[str, boo
 
 
 def resolve_branch_rules(
-    parent: dict[str, Any], info: Any, first: int | None = None, after: str | None = None
+    parent: dict[str, Any],
+    info: Any,
+    first: int | None = None,
+    after: str | None = None,
+    **_: Any,
 ) -> dict[str, Any]:
     """``Project.branchRules`` as GitLab 18.x answers it (``Resolvers::Projects::
     BranchRulesResolver``): the "All branches" pseudo-rule first (``Projects::AllBranchesRule``:
@@ -384,11 +360,11 @@ def _offset(after: str | None) -> int:
 
 
 def build(sdl: str = SDL) -> GraphQLSchema:
-    """The schema of ``sdl`` with the double's resolvers (tests may build a smaller, older one)."""
-    schema = build_schema(sdl)
+    """The schema of ``sdl`` (or of a published version, e.g. ``build("17.10")``) with the
+    double's resolvers; fields a schema lacks simply have none."""
+    schema = build_schema(published.sdl(sdl) if sdl in published.VERSIONS else sdl)
     fields = schema.type_map
     resolvers = {
-        ("Query", "group"): resolve_group,
         ("Query", "project"): resolve_project,
         ("Query", "projects"): resolve_projects_by_path,
         ("Query", "queryComplexity"): lambda _, info: {
@@ -400,14 +376,13 @@ def build(sdl: str = SDL) -> GraphQLSchema:
             if info.context.user is None
             else {"id": f"gid://gitlab/User/{info.context.user.id}", **vars(info.context.user)}
         ),
-        ("Group", "projects"): resolve_projects,
         ("Project", "repository"): resolve_repository,
         ("Repository", "blobs"): resolve_blobs,
         ("Repository", "tree"): resolve_tree,
-        ("Project", "pipelines"): resolve_pipelines,
         ("Project", "userPermissions"): resolve_user_permissions,
         ("Project", "branchRules"): resolve_branch_rules,
         ("Commit", "pipelines"): resolve_commit_pipelines,
+        **ci_jobs.RESOLVERS,  # Pipeline.job/.path, CiJob.artifacts/.trace, CiJobTrace.htmlSummary
     }
     for (type_name, field_name), fn in resolvers.items():
         owner = fields.get(type_name)
@@ -420,8 +395,8 @@ def build(sdl: str = SDL) -> GraphQLSchema:
 SCHEMA = build()
 
 
-def _errors(*messages: str) -> Response:
-    return json_response({"errors": [{"message": m} for m in messages]})
+def _errors(*messages: str, status: int = 200) -> Response:
+    return json_response({"errors": [{"message": m} for m in messages]}, status)
 
 
 @lru_cache(maxsize=256)
@@ -436,13 +411,21 @@ def _checked(schema: GraphQLSchema, query: str) -> tuple[DocumentNode | None, tu
     return doc, tuple(p.message for p in validate(schema, doc))
 
 
+def limits(user: User | None) -> tuple[int, int]:
+    """(max complexity, max depth) for ``user`` (``GitlabSchema``'s rules)."""
+    if user is None:
+        return MAX_COMPLEXITY_ANON, MAX_DEPTH_ANON
+    return (MAX_COMPLEXITY_ADMIN if user.admin else MAX_COMPLEXITY_AUTH), MAX_DEPTH_AUTH
+
+
 def handle(request: Request) -> Response:
     """Execute one GraphQL request (the token was checked by the server)."""
     query = request.body.get("query") or request.param("query") or ""
     variables = request.body.get("variables") or {}
-    if len(query) > MAX_QUERY_LENGTH:
-        return _errors("Query too large")
-    doc, problems = _checked(SCHEMA, query)
+    if len(query) > MAX_QUERY_LENGTH:  # a before_action: HTTP 422, nothing executed
+        return _errors("Query too large", status=422)
+    schema = SCHEMA
+    doc, problems = _checked(schema, query)
     if doc is None or problems:
         return _errors(*problems)
     op_name = request.body.get("operationName")
@@ -456,14 +439,14 @@ def handle(request: Request) -> Response:
     top = meter.fields(op.selection_set)
     score = sum(meter.cost(f) for f in top)
     depth = max((meter.depth(f) for f in top), default=0)
-    limit = MAX_COMPLEXITY_AUTH if request.user else MAX_COMPLEXITY_ANON
-    if depth > MAX_DEPTH:
-        return _errors(f"Query has depth of {depth}, which exceeds max depth of {MAX_DEPTH}")
+    limit, max_depth = limits(request.user)
+    if depth > max_depth:
+        return _errors(f"Query has depth of {depth}, which exceeds max depth of {max_depth}")
     if score > limit:
         return _errors(f"Query has complexity of {score}, which exceeds max complexity of {limit}")
     ctx = Ctx(request.state, request.user, request.base_url, score, limit)
     result = execute_sync(
-        SCHEMA, doc, context_value=ctx, variable_values=variables, operation_name=op_name
+        schema, doc, context_value=ctx, variable_values=variables, operation_name=op_name
     )
     body: dict[str, Any] = {"data": result.data}
     if result.errors:

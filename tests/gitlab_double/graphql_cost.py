@@ -12,6 +12,11 @@ Complexity is GitLab's own rule (``Types::BaseField#field_resolver_complexity`` 
   ``int((children + resolver + gitaly) * (1 + 0.01 * page))``, ``page`` = ``first`` capped at
   100 (100 when absent).
 
+* a field declared with a fixed complexity costs that number plus its children:
+  ``Tree.lastCommit`` is ``complexity: 10`` ("as it triggers a Gitaly call on each render",
+  GitLab's ``app/graphql/types/tree/tree_type.rb``), so a project's HEAD commit costs 10 + its
+  selection, not 2.
+
 Graphql-ruby's generic rule (children × page size), which the double used before, is stricter
 than any GitLab release.
 """
@@ -30,8 +35,10 @@ from graphql import (
 from graphql.utilities import value_from_ast_untyped
 
 MAX_PAGE_SIZE = 100
-CONNECTIONS = {"projects", "blobs", "pipelines", "branchRules"}
-GITALY = {"blobs", "tree", "isDefault", "matchingBranchesCount"}  # fields that call Gitaly: +1
+CONNECTIONS = {"projects", "blobs", "pipelines", "branchRules", "artifacts"}  # artifacts: CiJob
+GITALY = {"blobs", "tree", "isDefault", "matchingBranchesCount", "trace"}  # call Gitaly: +1
+# (CiJob.trace: `calls_gitaly: true` in GitLab's app/graphql/types/ci/job_interface.rb)
+STATIC = {"lastCommit": 10}  # fields declared with a fixed complexity (replaces 1 + Gitaly)
 
 
 class Cost:
@@ -64,6 +71,8 @@ class Cost:
         """GitLab's ``field_complexity``: see the module docstring."""
         inner = sum(self.cost(c) for c in self.fields(node.selection_set))
         name = node.name.value
+        if name in STATIC:
+            return STATIC[name] + inner
         if name not in CONNECTIONS:
             return 1 + inner + (1 if name in GITALY else 0)
         args = self.args(node)

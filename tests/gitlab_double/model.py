@@ -1,14 +1,16 @@
 """The double's state: users, tokens, groups, projects, merge requests, pipelines.
 
 Access follows GitLab: membership of a group is inherited by its subgroups and projects; a
-project is visible when public, internal (any signed-in user) or private with membership; code
-needs Reporter on private projects (or ``repository_access_level`` "private"); pushes need
-Developer and, on a protected branch, the branch's push level.
+project shared with a group (``Project.shared_with``) gives that group's members their level,
+capped at the share's; a project is visible when public, internal (any signed-in user) or
+private with membership; code needs Reporter on private projects (or
+``repository_access_level`` "private"); pushes need Developer and, on a protected branch, the
+branch's push level.
 """
 
 from __future__ import annotations
 
-import fnmatch
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -78,8 +80,17 @@ class ProtectedBranch:
     allow_force_push: bool = False
 
     def matches(self, branch: str) -> bool:
-        """GitLab's ``RefMatcher``: the exact name, or ``*`` matching any characters."""
-        return self.name == branch or fnmatch.fnmatchcase(branch, self.name)
+        """GitLab's ``RefMatcher`` (``app/models/ref_matcher.rb``): the exact name, or, when the
+        name has a ``*``, a regex where each ``*`` is ``.*?`` (any characters, ``/`` too) and
+        every other character is literal (``?``, ``[`` … are not globs)."""
+        if not self.name:
+            return False
+        if self.name == branch:
+            return True
+        if "*" not in self.name:
+            return False
+        pattern = ".*?".join(re.escape(part) for part in self.name.split("*"))
+        return re.fullmatch(pattern, branch, flags=re.DOTALL) is not None
 
 
 @dataclass
@@ -102,6 +113,7 @@ class Project:
     members: dict[int, int] = field(default_factory=dict)
     protected: list[ProtectedBranch] = field(default_factory=list)
     next_mr_iid: int = 1
+    shared_with: dict[int, int] = field(default_factory=dict)  # group id -> group_access level
 
     @property
     def full_path(self) -> str:
@@ -237,7 +249,16 @@ class State:
     def project_level(self, user: User | None, project: Project) -> int:
         if user is None:
             return 0
-        return max(self.group_level(user, project.group), project.members.get(user.id, 0))
+        level = max(self.group_level(user, project.group), project.members.get(user.id, 0))
+        for group_id, cap in project.shared_with.items():  # ProjectGroupLink: min(member, share)
+            group = self.groups.get(group_id)
+            if group is not None:
+                level = max(level, min(self.group_level(user, group), cap))
+        return level
+
+    def share(self, project: Project, group: Group, access: int) -> None:
+        """Share ``project`` with ``group`` (its members get up to ``access``)."""
+        project.shared_with[group.id] = access
 
     def can_see_group(self, user: User | None, group: Group) -> bool:
         if group.visibility == "public" or (group.visibility == "internal" and user):

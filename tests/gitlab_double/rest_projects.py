@@ -44,11 +44,13 @@ def group_json(group: Group, base_url: str) -> dict[str, Any]:
 
 
 def project_json(
-    state: State, project: Project, user: User | None, base_url: str
+    state: State, project: Project, user: User | None, base_url: str, *, access: bool = True
 ) -> dict[str, Any]:
+    """``Entities::ProjectWithAccess`` (``GET /projects/:id``), or with ``access=False``
+    ``Entities::Project`` (``GET /groups/:id/projects``: no ``permissions``)."""
     group = project.group
     level = state.project_level(user, project)
-    return {
+    data = {
         "id": project.id,
         "name": project.name,
         "path": project.path,
@@ -83,15 +85,20 @@ def project_json(
         "merge_requests_access_level": project.merge_requests_access_level,
         "merge_requests_enabled": project.merge_requests_access_level != "disabled",
         "jobs_enabled": True,
-        "permissions": {
+        "shared_with_groups": [
+            {"group_id": gid, "group_access_level": cap} for gid, cap in project.shared_with.items()
+        ],
+    }
+    if access:
+        data["permissions"] = {
             "project_access": {"access_level": project.members[user.id], "notification_level": 3}
             if user and user.id in project.members
             else None,
             "group_access": {"access_level": level, "notification_level": 3}
             if level and not (user and user.id in project.members)
             else None,
-        },
-    }
+        }
+    return data
 
 
 @router.add("GET", "/version")
@@ -106,8 +113,33 @@ def current_user(request: Request) -> Response:
     if request.user is None:
         raise UNAUTHORIZED
     data = user_json(request.user, request.base_url)
-    data.update(email=request.user.email, is_admin=request.user.admin)
+    data.update(
+        email=request.user.email, commit_email=request.user.email, is_admin=request.user.admin
+    )
     return json_response(data)
+
+
+@router.add("GET", "/personal_access_tokens/self")
+def token_self(request: Request) -> Response:
+    """``GET /personal_access_tokens/self`` (GitLab 15.5+, ``doc/api/personal_access_tokens.md``):
+    the token that authenticates the request, with its scopes; 401 without one."""
+    token = request.token
+    if token is None or request.user is None:
+        raise UNAUTHORIZED
+    return json_response(
+        {
+            "id": abs(hash(token.value)) % 100_000,
+            "name": f"{request.user.username}-token",
+            "revoked": False,
+            "created_at": "2025-01-01T00:00:00.000Z",
+            "description": None,
+            "scopes": sorted(token.scopes),
+            "user_id": request.user.id,
+            "last_used_at": None,
+            "active": True,
+            "expires_at": None,
+        }
+    )
 
 
 def visible_group(request: Request) -> Group:
@@ -166,12 +198,20 @@ ORDER_KEYS = {
 
 
 def group_projects(request: Request, group: Group) -> list[Project]:
-    """``GET /groups/:id/projects`` filters: include_subgroups, archived, min_access_level,
-    visibility, search, order_by (default created_at) and sort (default desc)."""
+    """``GET /groups/:id/projects`` filters: include_subgroups, with_shared (default true:
+    projects of other namespaces shared with the group, or with its subgroups when
+    include_subgroups), archived, min_access_level, visibility, search, order_by (default
+    created_at) and sort (default desc)."""
     state = request.state
     groups = state.descendants(group) if request.flag("include_subgroups") else [group]
     wanted = {g.id for g in groups}
-    projects = [p for p in state.projects.values() if p.group.id in wanted]
+    with_shared = request.flag("with_shared")
+    projects = [
+        p
+        for p in state.projects.values()
+        if p.group.id in wanted
+        or ((with_shared is None or with_shared) and wanted & set(p.shared_with))
+    ]
     projects = [p for p in projects if state.can_see_project(request.user, p)]
     archived = request.flag("archived")
     if archived is not None:
@@ -202,12 +242,14 @@ def list_group_projects(request: Request) -> Response:
         )  # fmt: skip
 
         def render(p: Project) -> dict[str, Any]:
-            full = project_json(request.state, p, request.user, request.base_url)
+            full = project_json(request.state, p, request.user, request.base_url, access=False)
             return {k: full[k] for k in keys}
 
         return paginate(request, projects, render)
     return paginate(
-        request, projects, lambda p: project_json(request.state, p, request.user, request.base_url)
+        request,
+        projects,
+        lambda p: project_json(request.state, p, request.user, request.base_url, access=False),
     )
 
 

@@ -19,7 +19,7 @@ from gitlab_double.api import (
     paginate,
 )
 from gitlab_double.gitobjects import Commit
-from gitlab_double.model import LEVEL_NAMES, Project
+from gitlab_double.model import LEVEL_NAMES, MAINTAINER, Project
 
 router = Router()
 
@@ -183,19 +183,65 @@ def protected_json(rule: Any) -> dict[str, Any]:
     }
 
 
+def _rules_reader(request: Request) -> Project:
+    """GitLab's ``ProtectedBranches`` API needs ``admin_project``: Maintainer or more."""
+    project = request.project(code=True)
+    if request.state.project_level(request.user, project) < MAINTAINER:
+        raise forbidden()
+    return project
+
+
 @router.add("GET", "/projects/:id/protected_branches")
 def list_protected(request: Request) -> Response:
-    project = request.project(code=True)
+    project = _rules_reader(request)
     return paginate(request, project.protected, protected_json)
 
 
 @router.add("GET", "/projects/:id/protected_branches/:name")
 def get_protected(request: Request) -> Response:
-    project = request.project(code=True)
+    project = _rules_reader(request)
     rule = next((r for r in project.protected if r.name == request.args["name"]), None)
     if rule is None:
         raise not_found("")
     return json_response(protected_json(rule))
+
+
+@router.add("GET", "/projects/:id/repository/compare")
+def compare(request: Request) -> Response:
+    """``GET /repository/compare?from=&to=``: with ``straight=false`` (the default) the commits
+    of ``to`` since its merge base with ``from``, oldest first, and the changed files."""
+    project = request.project(code=True)
+    source = project.repo.resolve(request.require("from"))
+    target = project.repo.resolve(request.require("to"))
+    if source is None or target is None:
+        raise not_found("Ref")
+    if request.flag("straight"):
+        base = source
+    else:
+        ancestors = {c.sha for c in project.repo.history(source)}
+        base = next((c for c in project.repo.history(target) if c.sha in ancestors), None)
+    commits = []
+    for commit in project.repo.history(target):
+        if base is not None and commit.sha == base.sha:
+            break
+        commits.append(commit)
+    before = base.files if base is not None else {}
+    diffs = [
+        {"old_path": path, "new_path": path, "new_file": path not in before,
+         "deleted_file": path not in target.files, "renamed_file": False}
+        for path in sorted(set(before) | set(target.files))
+        if before.get(path) != target.files.get(path)
+    ]  # fmt: skip
+    return json_response(
+        {
+            "commit": commit_json(target, project, request.base_url) if commits else None,
+            "commits": [commit_json(c, project, request.base_url) for c in reversed(commits)],
+            "diffs": diffs,
+            "compare_timeout": False,
+            "compare_same_ref": source.sha == target.sha,
+            "web_url": f"{request.base_url}/{project.full_path}/-/compare/{source.sha}...{target.sha}",
+        }
+    )
 
 
 @router.add("GET", "/projects/:id/repository/commits/:sha")

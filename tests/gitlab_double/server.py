@@ -15,16 +15,16 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from gitlab_double import graphql_api, rest_mr, rest_projects, rest_repo
+from gitlab_double import ci_jobs, graphql_api, rest_mr, rest_projects, rest_repo
 from gitlab_double.api import ApiError, Request, Response, Route, Router, authenticate
-from gitlab_double.faults import DROP, OK, SLOW, Faults, RequestRecord, Stats
+from gitlab_double.faults import DROP, HUGE, OK, REDIRECT, SLOW, Faults, RequestRecord, Stats
 from gitlab_double.model import State
 
 API_PREFIX = "/api/v4"
 GRAPHQL_PATH = "/api/graphql"
 GRAPHQL_ROUTE = Route("POST", GRAPHQL_PATH, None, graphql_api.handle, False, False)  # type: ignore[arg-type]
 ROUTER = Router()
-for _module in (rest_projects, rest_repo, rest_mr):
+for _module in (rest_projects, rest_repo, rest_mr, ci_jobs):
     ROUTER.routes += _module.router.routes
 
 FAULT_BODIES = {
@@ -33,6 +33,30 @@ FAULT_BODIES = {
     503: ("text/html", b"<html><body><h1>503 Service Unavailable</h1></body></html>"),
     504: ("text/html", b"<html><body><h1>504 Gateway Time-out</h1></body></html>"),
 }
+
+
+ENDPOINT_LIMITED = (
+    b'{"message":"This endpoint has been requested too many times. Try again later."}'
+)
+HUGE_CHUNK = 1 << 20
+
+
+def huge_response(size: int, *, chunked: bool) -> Response:
+    """A JSON-looking body of ``size`` bytes, made while it is sent (never held in memory)."""
+    head, tail = b'{"data":{"pad":"', b'"}}'
+    filler = b"a" * HUGE_CHUNK
+
+    def chunks() -> Iterator[bytes]:
+        yield head
+        left = max(size - len(head) - len(tail), 0)
+        while left > 0:
+            piece = filler if left >= HUGE_CHUNK else filler[:left]
+            left -= len(piece)
+            yield piece
+        yield tail
+
+    length = None if chunked else max(size, len(head) + len(tail))
+    return Response(200, b"", {"Content-Type": "application/json"}, chunks, length)
 
 
 class _Server(ThreadingHTTPServer):
@@ -106,11 +130,12 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             base_url=f"http://{self.headers.get('Host') or double.host_port}",
             state=double.state,
+            faults=double.faults,
         )
         route, args = self._route(method, url.path)
         name = route.name if route else f"{method} (unmatched)"
         key = request.headers.get("private-token") or request.headers.get("authorization") or ""
-        decision = double.faults.decide(name, key or self.client_address[0], time.time())
+        decision = double.faults.decide(name, key or self.client_address[0], time.time(), url.path)
         if decision.delay > 0:
             double.stopping.wait(decision.delay)
         outcome = decision.outcome
@@ -126,6 +151,13 @@ class _Handler(BaseHTTPRequestHandler):
             double.stopping.wait(double.faults.slow_seconds)
         if outcome == "429":
             response = Response(429, b"Retry later\n", {"Content-Type": "text/plain"})
+        elif outcome == "429-endpoint":
+            response = Response(429, ENDPOINT_LIMITED, {"Content-Type": "application/json"})
+        elif outcome == REDIRECT:
+            target = str(double.faults.redirect_to).rstrip("/") + self.path
+            response = Response(double.faults.redirect_status, b"", {"Location": target})
+        elif outcome == HUGE:
+            response = huge_response(double.faults.huge_body, chunked=double.faults.huge_chunked)
         elif outcome not in (OK, SLOW):
             kind, text = FAULT_BODIES.get(int(outcome), ("text/plain", outcome.encode()))
             response = Response(int(outcome), text, {"Content-Type": kind})
@@ -185,12 +217,34 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(response.status)
             for key, value in response.headers.items():
                 self.send_header(key, value)
+            if response.chunks is not None:
+                self._write_stream(method, response)
+                return
             self.send_header("Content-Length", str(len(response.body)))
             self.end_headers()  # flushes headers
             if method != "HEAD" and response.body:
                 self.wfile.write(response.body)
         except OSError:
             self.close_connection = True
+
+    def _write_stream(self, method: str, response: Response) -> None:
+        """A body generated while it is sent; stops as soon as the client goes away."""
+        assert response.chunks is not None
+        chunked = response.length is None
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(response.length))
+        self.end_headers()
+        if method == "HEAD":
+            return
+        stopping = self.server.double.stopping
+        for chunk in response.chunks():
+            if stopping.is_set():
+                break
+            self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n" if chunked else chunk)
+        if chunked:
+            self.wfile.write(b"0\r\n\r\n")
 
 
 class GitLabDouble:

@@ -80,7 +80,10 @@ def test_rate_limit_429_waits_for_retry_after(
     gitlab_double: GitLabDouble, gitlab_world: World
 ) -> None:
     pid = member_project(gitlab_world)
-    gitlab_double.faults.configure(rate_limit=RateLimit(limit=3, period=1.0))
+    # GitLab.com style: RateLimit-* on every answer, not only on the throttled ones
+    gitlab_double.faults.configure(
+        rate_limit=RateLimit(limit=3, period=1.0), rate_headers_always=True
+    )
     url = f"{gitlab_double.url}/api/v4/projects/{pid}"
     headers = {"PRIVATE-TOKEN": gitlab_world.tokens.reader}
     first = requests.get(url, headers=headers, timeout=5)

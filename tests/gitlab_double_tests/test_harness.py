@@ -57,10 +57,15 @@ def test_audit_benchmark_runs_with_a_double_served_by_two_processes(tmp_path: Pa
         r["phase"]: r
         for r in json.loads((tmp_path / "bench_audit-N40-L0.json").read_text())["rows"]
     }
-    assert set(rows) == {"gitlab_fetch", "gitlab_audit", "gitlab_warm"}
+    assert {"gitlab_fetch", "gitlab_audit", "gitlab_warm"} <= set(rows)  # more may follow
     fetch, audit, warm = rows["gitlab_fetch"], rows["gitlab_audit"], rows["gitlab_warm"]
     assert fetch["audited"] == audit["audited"] > 0 and audit["failed"] == 0
     # the request counts were summed over both worker processes: they match across phases
     assert fetch["requests"] == audit["requests"] == sum(audit["per_endpoint"].values()) > 0
     assert warm["from_cache"] == audit["audited"]
-    assert warm["requests"] == warm["per_endpoint"]["GET /groups/:id/projects"] <= warm["target"]
+    # warm: the listing, plus one GraphQL request for the projects whose code the token cannot
+    # read (GitLab's group listing has no `permissions`: only GraphQL tells, and a "no access"
+    # answer is never cached, as a new membership does not change last_activity_at)
+    listing = warm["per_endpoint"]["GET /groups/:id/projects"]
+    assert listing <= warm["target"]
+    assert warm["requests"] - listing == warm["per_endpoint"].get("POST /api/graphql", 0) <= 1

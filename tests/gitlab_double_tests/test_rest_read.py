@@ -187,14 +187,21 @@ def test_tree_recursive_and_files(reader: gitlab.Gitlab, gitlab_world: World) ->
         project.repository_tree(path="not-a-dir", ref=spec.default_branch, get_all=True)
 
 
-def test_branches_protection_tags_pipelines(reader: gitlab.Gitlab, gitlab_world: World) -> None:
+def test_branches_protection_tags_pipelines(
+    reader: gitlab.Gitlab, gitlab_world: World, gitlab_double: GitLabDouble
+) -> None:
     spec = next(p for p in gitlab_world.projects if p.protected_default and p.access == "member")
     project = reader.projects.get(spec.id)
     branches = project.branches.list(get_all=True)
     assert [b.name for b in branches] == [spec.default_branch]
     branch = project.branches.get(spec.default_branch)
     assert branch.protected is True and branch.default is True and branch.can_push is False
-    protected = project.protectedbranches.list(get_all=True)
+    # the ProtectedBranches API needs Maintainer (admin_project), as on GitLab
+    with pytest.raises(gitlab.GitlabListError) as hidden:
+        project.protectedbranches.list(get_all=True)
+    assert hidden.value.response_code == 403
+    with client(gitlab_double, gitlab_world.tokens.owner) as owner:
+        protected = owner.projects.get(spec.id, lazy=True).protectedbranches.list(get_all=True)
     assert [p.name for p in protected] == [spec.default_branch]
     assert protected[0].push_access_levels[0]["access_level"] == 40
     with pytest.raises(gitlab.GitlabGetError):

@@ -184,7 +184,10 @@ def test_a_server_without_branch_rules_still_audits(
     introspection: bool,
 ) -> None:
     roles = arrange(fresh_world)
-    field = "  branchRules(first: Int, after: String): BranchRuleConnection\n"
+    field = (
+        "  branchRules(before: String, after: String, first: Int, last: Int, buildMissing: Boolean)"
+        ": BranchRuleConnection\n"
+    )
     assert field in graphql_api.SDL
     monkeypatch.setattr(
         graphql_api, "SCHEMA", graphql_api.build(graphql_api.SDL.replace(field, ""))

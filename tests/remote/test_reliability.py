@@ -39,7 +39,9 @@ def accounted(run: RemoteRun[Any]) -> list[str]:
 def test_twenty_percent_faults_change_no_finding(
     gitlab_double: GitLabDouble, gitlab_world: World
 ) -> None:
-    settings = make_settings(gitlab_double, gitlab_world.tokens.reader, timeout=0.6, batch_size=8)
+    settings = make_settings(
+        gitlab_double, gitlab_world.tokens.reader, timeout=5.0, attempt_timeout=0.6, batch_size=8
+    )
     clean = audit_remote("gitlab:hep", settings, findings)
     assert clean.complete and clean.results
     gitlab_double.stats.reset()
@@ -49,7 +51,7 @@ def test_twenty_percent_faults_change_no_finding(
         error_statuses=(500, 502, 503, 429),
         drop_rate=0.05,
         slow_rate=0.03,
-        slow_seconds=1.2,  # longer than the client timeout: a timeout
+        slow_seconds=1.2,  # longer than one attempt may take: a timeout, then a retry
         script=deque(["ok", "503", "ok", "drop", "ok", "429", "ok", "slow", "ok", "502"]),
     )
     try:

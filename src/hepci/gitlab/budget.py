@@ -62,9 +62,12 @@ class RateBudget:
         with self._slots:
             yield
 
-    def acquire(self, kind: str = "rest") -> None:
-        """Take one token, waiting as needed; give up after ``max_wait`` seconds."""
-        deadline = self._clock() + self.max_wait
+    def acquire(self, kind: str = "rest") -> float:
+        """Take one token, waiting as needed; give up after ``max_wait`` seconds.
+
+        Returns the seconds spent waiting (a pause GitLab asked for, or the ``--rate``)."""
+        started = self._clock()
+        deadline = started + self.max_wait
         while True:
             with self._lock:
                 now = self._clock()
@@ -74,7 +77,7 @@ class RateBudget:
                 if now >= self._paused_until and self._tokens >= 1 - EPSILON:
                     self._tokens -= 1
                     self.requests[kind] += 1
-                    return
+                    return now - started
                 wait = max(self._paused_until - now, (1 - self._tokens) / self.rate, MIN_SLEEP)
             if now + wait > deadline:
                 raise RemoteError(

@@ -10,6 +10,12 @@ list are unchanged **and** it was taken at least an hour after that activity: Gi
 ``last_activity_at`` at most once an hour, so a push in the hour after the last recorded
 activity may not move it; snapshots taken in that hour are re-read. A corrupt database is
 moved aside and started afresh; a cache that cannot be written is only counted.
+
+The cache holds private projects' files: whatever the umask, ``remote/`` and the instance
+folder are created ``0700`` and the database with its ``-wal``/``-shm``/``-journal`` files
+``0600`` (missing parents of the cache folder too, ``0700``; an existing cache folder, which
+may be shared like ``/tmp``, is never changed). A too-open cache left by an older hepci is
+tightened, with a warning; one that belongs to another user is not used at all.
 """
 
 from __future__ import annotations
@@ -17,16 +23,27 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
+import os
 import sqlite3
+import stat
 import threading
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from hepci.core.sqlitedb import open_cache
 from hepci.gitlab.model import Details, FetchedFile, ProjectInfo, Snapshot
 
+log = logging.getLogger("hepci.gitlab")
 CACHE_VERSION = 2
+DIR_MODE, FILE_MODE = 0o700, 0o600
+SIDE_FILES = ("-wal", "-shm", "-journal")
+_TABLES = (
+    "CREATE TABLE IF NOT EXISTS snapshots (project_id INTEGER PRIMARY KEY, entry TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
 SCHEMA_TTL = 86_400.0  # seconds a GraphQL capability probe is trusted
 ACTIVITY_GRACE = 3600.0  # seconds: GitLab's throttle on last_activity_at updates
 
@@ -40,11 +57,70 @@ def _timestamp(value: str | None) -> float | None:
         return None
 
 
+def _make_dirs(path: Path) -> None:
+    """``mkdir -p`` with every created folder ``0700`` whatever the umask; existing ones kept."""
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        if path.parent == path:
+            break
+        path = path.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            continue
+        folder.chmod(DIR_MODE)
+
+
+def _own_private_dir(folder: Path) -> bool:
+    """Make sure ``folder`` (hepci's own) exists, is ours and ``0700``."""
+    try:
+        folder.mkdir(mode=DIR_MODE)
+        folder.chmod(DIR_MODE)
+        return True
+    except FileExistsError:
+        pass
+    info = folder.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+        return False
+    if stat.S_IMODE(info.st_mode) != DIR_MODE:
+        log.warning(
+            "hepci: warning: %s was readable by others (mode %o): now 0700",
+            folder, stat.S_IMODE(info.st_mode),
+        )  # fmt: skip
+        folder.chmod(DIR_MODE)
+    return True
+
+
+def _create_private(path: Path) -> None:
+    """An empty file only we can read (never through a symlink someone left there)."""
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)
+    finally:
+        os.close(fd)
+
+
+def _own_private_file(path: Path) -> bool:
+    info = path.lstat()
+    if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+        return False
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        log.warning(
+            "hepci: warning: %s was readable by others (mode %o): now 0600",
+            path, stat.S_IMODE(info.st_mode),
+        )  # fmt: skip
+        path.chmod(FILE_MODE)
+    return True
+
+
 class SnapshotCache:
     """Snapshots of one GitLab instance's projects; safe to use from many threads."""
 
     def __init__(self, root: Path, url: str) -> None:
         key = hashlib.sha256(url.rstrip("/").encode()).hexdigest()[:16]
+        self.root = root
         self.dir = root / "remote" / key
         self.path = self.dir / "snapshots.sqlite"
         self.hits = 0
@@ -55,38 +131,33 @@ class SnapshotCache:
         self._opened = False
 
     # -- the database -------------------------------------------------------------------------
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")  # a cache: losing the last rows is fine
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS snapshots (project_id INTEGER PRIMARY KEY,"
-                " entry TEXT NOT NULL)"
-            )
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-            )
-        except sqlite3.Error:
-            db.close()
-            raise
-        return db
-
     def _database(self) -> sqlite3.Connection | None:
         """The open database (created on first use), or ``None`` when it cannot be used."""
         if self._opened:
             return self._db
         self._opened = True
         try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            try:
-                self._db = self._connect()
-            except sqlite3.DatabaseError:  # not a database: keep it for inspection, start anew
-                self.path.replace(self.path.with_name(f"{self.path.name}.corrupt"))
-                self._db = self._connect()
+            if self._private():
+                self._db = open_cache(self.path, _TABLES, _create_private)
         except (OSError, sqlite3.Error):
             self._db = None
         return self._db
+
+    def _private(self) -> bool:
+        """Create or tighten the cache folders and files (see the module docstring); ``False``
+        when the cache belongs to another user and must not be used."""
+        _make_dirs(self.root)
+        for folder in (self.dir.parent, self.dir):
+            if not _own_private_dir(folder):
+                log.warning("hepci: warning: %s belongs to another user: cache not used", folder)
+                return False
+        if not self.path.exists():
+            _create_private(self.path)
+        for path in [self.path, *(self.path.with_name(self.path.name + s) for s in SIDE_FILES)]:
+            if path.exists() and not _own_private_file(path):
+                log.warning("hepci: warning: %s belongs to another user: cache not used", path)
+                return False
+        return True
 
     def close(self) -> None:
         with self._lock:

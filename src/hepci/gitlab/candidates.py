@@ -7,6 +7,7 @@ with :func:`register_candidates` at import time.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import hashlib
 import posixpath
@@ -82,9 +83,21 @@ def _local_entries(include: Any) -> list[str]:
 def local_includes(content: bytes, path: str = CI_FILE) -> list[str]:
     """Local files included by a CI file (wildcards and ``$VARIABLES`` left out).
 
-    Unparsable YAML gives ``[]``: the audit reports the syntax error itself.
+    Unparsable YAML gives ``[]``: the audit reports the syntax error itself. A UTF-16 file
+    (with its BOM, which GitLab accepts) is read as the text it is.
     """
-    return list(_local_includes(content, path))
+    return list(_local_includes(_as_utf8(content), path))
+
+
+def _as_utf8(content: bytes) -> bytes:
+    """UTF-16 content (with a BOM) as UTF-8, for the byte-level scans; anything else as is."""
+    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if content.startswith(bom):
+            try:
+                return content[len(bom) :].decode(codec).encode()
+            except UnicodeDecodeError:
+                return content
+    return content
 
 
 @functools.lru_cache(maxsize=512)

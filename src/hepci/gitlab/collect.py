@@ -6,7 +6,9 @@ group is still being listed (a batch too complex for the server teaches the cost
 goes back to the feed, to be taken again in smaller batches). Round 2.. read the local
 includes of ``.gitlab-ci.yml`` files that are not candidates, all projects in one shared-path
 request, up to three levels deep. Projects GraphQL could not read are read with REST one by
-one; a project REST cannot read either is reported as failed.
+one; a project REST cannot read either is reported as failed. Single files GraphQL lists without
+text (``rawTextBlob`` null: UTF-16, NUL bytes) are read with REST file by file, their local
+includes followed the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from hepci.errors import RemoteError
 from hepci.gitlab.cache import SnapshotCache
@@ -31,16 +34,35 @@ from hepci.gitlab.client import ClientPool, remote_error
 from hepci.gitlab.feed import Feed
 from hepci.gitlab.graphql import MAX_QUERY_CHARS, BatchResult, BlobFetcher, Item
 from hepci.gitlab.model import Details, Failed, FetchedFile, ProjectInfo, Skipped, Snapshot
-from hepci.gitlab.rest import read_details, read_files
+from hepci.gitlab.rest import read_details, read_files, read_raw
 
 SnapshotSink = Callable[[Snapshot], None]
+_T = TypeVar("_T")
 
 
 @dataclass
 class Outcome:
-    snapshots: dict[str, Snapshot] = field(default_factory=dict)
+    """What could not be handed to the sink (finished snapshots go there, not here: a sweep
+    of 10,000 projects must not keep every project's files until the end)."""
+
+    delivered: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     failed: list[Failed] = field(default_factory=list)
+
+
+QUEUE_BOUND = 64  # finished snapshots (and batch results) waiting for a slower consumer
+
+
+def _put(q: queue.Queue[_T], item: _T, abort: threading.Event) -> bool:
+    """Put ``item`` on the bounded queue ``q``, waiting for room unless the run was aborted
+    (a consumer that stopped on an error must not leave producers blocked forever)."""
+    while not abort.is_set():
+        try:
+            q.put(item, timeout=0.1)
+        except queue.Full:
+            continue
+        return True
+    return False
 
 
 def pending_includes(files: dict[str, FetchedFile], tried: set[str]) -> list[str]:
@@ -68,7 +90,9 @@ class Collector:
         self.fetcher = BlobFetcher(pool, max_batch=pool.settings.batch_size)
         self.executor = ThreadPoolExecutor(pool.settings.concurrency, thread_name_prefix="hepci")
         self.now = time.time()
+        self.textless: dict[str, set[str]] = {}  # full_path -> paths GraphQL gave no text of
         self._discovery: Future[None] | None = None
+        self._abort = threading.Event()  # set when the consumer stops early: producers end
 
     def start_discovery(self) -> None:
         """Learn the GraphQL schema's capabilities in the background (or from the cache)."""
@@ -87,6 +111,7 @@ class Collector:
         self._discovery = self.executor.submit(probe)
 
     def close(self) -> None:
+        self._abort.set()
         self.executor.shutdown(wait=True, cancel_futures=True)
 
     def collect(self, infos: Iterable[ProjectInfo], sink: SnapshotSink) -> Outcome:
@@ -98,21 +123,29 @@ class Collector:
         requests (the include rounds, the REST fallback) never wait for ``sink``'s work.
         """
         out = Outcome()
-        finished: queue.Queue[Snapshot | None] = queue.Queue()
+        # bounded: when ``sink`` (the audit) is slower than fetching, fetching waits
+        finished: queue.Queue[Snapshot | None] = queue.Queue(QUEUE_BOUND)
         crashed: list[BaseException] = []
+
+        def hand_over(snap: Snapshot) -> None:
+            _put(finished, snap, self._abort)
 
         def produce() -> None:
             try:
-                self._produce(infos, out, finished.put)
+                self._produce(infos, out, hand_over)
             except BaseException as exc:  # re-raised on the calling thread below
                 crashed.append(exc)
             finally:
-                finished.put(None)
+                _put(finished, None, self._abort)
 
         producer = threading.Thread(target=produce, name="hepci-collect", daemon=True)
         producer.start()
-        while (snap := finished.get()) is not None:
-            sink(snap)
+        try:
+            while (snap := finished.get()) is not None:
+                sink(snap)
+        except BaseException:
+            self._abort.set()  # the producer and the workers stop instead of blocking
+            raise
         producer.join()
         if crashed:
             raise crashed[0]
@@ -159,10 +192,11 @@ class Collector:
         out: Outcome,
         sink: SnapshotSink,
     ) -> None:
-        first = BatchResult()
+        first = BatchResult()  # what needs a second look; the files go to ``sink`` only
         partial: dict[str, Snapshot] = {}
         for result in self._batches(feed):
-            first.merge(result)
+            first.no_code.update(result.no_code)
+            first.failed.update(result.failed)
             self._take(result, by_path, partial, out, sink)
         include_failed = self._follow_includes(partial, out, sink)
         for path, reason in first.no_code.items():
@@ -180,7 +214,7 @@ class Collector:
         """
         if self._discovery is not None:
             self._discovery.result()  # ran while the first page was listed
-        results: queue.Queue[BatchResult | None] = queue.Queue()
+        results: queue.Queue[BatchResult | None] = queue.Queue(QUEUE_BOUND)
 
         def worker() -> None:
             try:
@@ -189,15 +223,21 @@ class Collector:
                     if result.retry:
                         feed.put_front(item.info for item in result.retry)
                         result.retry = []
-                    results.put(result)
+                    if not _put(results, result, self._abort):
+                        return
             finally:
-                results.put(None)
+                _put(results, None, self._abort)
 
         workers = self.pool.settings.concurrency
         futures = [self.executor.submit(worker) for _ in range(workers)]
         finished = 0
-        while finished < workers:  # every worker ends with exactly one None
-            result = results.get()
+        while finished < workers:  # every worker ends with exactly one None (unless aborted)
+            try:
+                result = results.get(timeout=0.1)
+            except queue.Empty:
+                if self._abort.is_set():
+                    return
+                continue
             if result is None:
                 finished += 1
             else:
@@ -217,11 +257,13 @@ class Collector:
         sink: SnapshotSink,
     ) -> None:
         ready = []
+        for path, textless in result.binary.items():
+            self.textless.setdefault(path, set()).update(textless)
         for path, files in result.files.items():
             snap = Snapshot(infos[path], files, result.details.get(path, Details()), self.now)
             if self.details and self._needs_details(snap.details):
                 partial[path] = snap  # details come from REST below
-            elif pending_includes(dict(files), set()):
+            elif pending_includes(dict(files), set()) or path in result.binary:
                 partial[path] = snap
             else:
                 ready.append(snap)
@@ -251,6 +293,8 @@ class Collector:
                 result = future.result()
                 for path, found in result.files.items():
                     files[path].update(found)
+                for path, textless in result.binary.items():
+                    self.textless.setdefault(path, set()).update(textless)
                 for path in {**result.failed, **result.no_code}:
                     if partial.pop(path, None) is not None:
                         failed.append(path)
@@ -295,6 +339,16 @@ class Collector:
         return chunks
 
     def _finish(self, snap: Snapshot, files: dict[str, FetchedFile]) -> Snapshot:
+        textless = self.textless.get(snap.info.full_path)
+        if textless:  # GraphQL gave no text for them (UTF-16, binary): REST, file by file
+            files = {**files, **read_raw(self.pool, snap.info, sorted(textless))}
+            tried = set(textless)
+            for _ in range(MAX_INCLUDE_DEPTH):
+                wanted = pending_includes(files, tried)
+                if not wanted:
+                    break
+                tried.update(wanted)
+                files.update(read_files(self.pool, snap.info, wanted))
         details = snap.details
         if self.details and self._needs_details(details):
             details = _merge(details, read_details(self.pool, snap.info))
@@ -346,7 +400,7 @@ class Collector:
         if store:
             self._done_all([snap], out, sink)
         else:
-            out.snapshots[snap.info.full_path] = snap
+            out.delivered += 1
             sink(snap)
 
     def _done_all(self, snaps: list[Snapshot], out: Outcome, sink: SnapshotSink) -> None:
@@ -354,7 +408,7 @@ class Collector:
         if self.cache is not None and snaps:
             self.cache.store_many(snaps, self.digest)
         for snap in snaps:
-            out.snapshots[snap.info.full_path] = snap
+            out.delivered += 1
             sink(snap)
 
 

@@ -3,7 +3,8 @@
 Missing paths are simply absent from ``blobs`` (a free existence check). The batch size adapts
 to the server's complexity limit: it is computed from ``queryComplexity`` (or from the score in
 a "Query has complexity of S, which exceeds max complexity of L" error) and a batch that is
-too complex is split in halves. Optional fields (HEAD commit, its latest pipeline, branch
+too complex is split in halves, and so is one GitLab finds too large (HTTP 422, "Query too
+large": the text is over 10,000 characters). Optional fields (HEAD commit, its latest pipeline, branch
 rules) are dropped for the rest of the run when the server's schema does not know them, so
 group sweeps get GL001/GL002 facts at no extra request. Projects whose lookup fails end up in
 ``BatchResult.failed`` for the REST fallback.
@@ -19,13 +20,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hepci.errors import RemoteError
+from hepci.gitlab.artifacts import MARKERS as ARTIFACT_MARKERS
+from hepci.gitlab.artifacts import pipeline_facts, pipeline_fields
 from hepci.gitlab.client import ClientPool
 from hepci.gitlab.model import Details, FetchedFile, ProjectInfo
 
-MAX_QUERY_CHARS = 9_000  # GitLab rejects queries over 10,000 characters
+MAX_QUERY_CHARS = 9_000  # GitLab answers HTTP 422 "Query too large" over 10,000 characters
 COMPLEXITY_RE = re.compile(r"complexity of (\d+), which exceeds max complexity of (\d+)")
 UNKNOWN_FIELD_RE = re.compile(r"Cannot query field ['\"](\w+)['\"]|Field '(\w+)' doesn't exist")
-HEADROOM = 0.9  # fill batches to this fraction of the complexity limit
+HEADROOM = 0.9  # fill batches of projects with their own paths to this fraction of the limit
 SLOT_OVERHEAD = 2  # a project costs about as much as this many extra paths
 QC_COST = 3  # queryComplexity { score limit }
 
@@ -35,11 +38,14 @@ INTROSPECTION = (
     ' p: __type(name: "Project") { fields { name } }'
     ' r: __type(name: "Repository") { fields { name } }'
     ' c: __type(name: "Commit") { fields { name } }'
-    ' b: __type(name: "BranchRule") { fields { name } } }'
+    ' b: __type(name: "BranchRule") { fields { name } }'
+    ' pl: __type(name: "Pipeline") { fields { name } }'
+    ' j: __type(name: "CiJob") { fields { name } }'
+    ' t: __type(name: "CiJobTrace") { fields { name } } }'
 )
 
 # optional per-project selections, and the fields that name them in "unknown field" errors
-OPTIONAL = ("head", "pipeline", "protection")
+OPTIONAL = ("head", "pipeline", "protection", "crate", "summary")
 HEAD = " tree {{ lastCommit {{ sha{pipeline} }} }}"  # the default branch's HEAD commit
 PIPELINE = " pipelines(first: 1) { nodes { status } }"  # Commit.pipelines: latest first
 # GitLab shows branch rules to Maintainers only (others get an empty list): adminProject says
@@ -57,6 +63,7 @@ MARKERS = {
     "isProtected": "protection",
     "userPermissions": "protection",
     "adminProject": "protection",
+    **ARTIFACT_MARKERS,  # the metadata job's crate (hepci.gitlab.artifacts)
 }
 
 
@@ -75,6 +82,9 @@ class BatchResult:
     no_code: dict[str, str] = field(default_factory=dict)  # full_path -> reason
     failed: dict[str, str] = field(default_factory=dict)  # full_path -> reason (to REST)
     retry: list[Item] = field(default_factory=list)  # too complex together: batch them again
+    # full_path -> paths that exist but came without text (rawTextBlob null: GitLab took them
+    # for binary, e.g. UTF-16): the collector reads them with REST, one by one
+    binary: dict[str, list[str]] = field(default_factory=dict)
 
     def merge(self, other: BatchResult) -> None:
         self.files.update(other.files)
@@ -82,6 +92,7 @@ class BatchResult:
         self.no_code.update(other.no_code)
         self.failed.update(other.failed)
         self.retry.extend(other.retry)
+        self.binary.update(other.binary)
 
 
 def _lit(value: str) -> str:
@@ -100,6 +111,7 @@ class BlobFetcher:
         self.enabled = set(OPTIONAL) if details else set()
         self.connection = False  # Query.projects(fullPaths:) is available
         self.discovered = False
+        self.max_chars = MAX_QUERY_CHARS  # lowered when the server finds a query too large
 
     @property
     def calibrated(self) -> bool:
@@ -110,14 +122,18 @@ class BlobFetcher:
         """Projects per request when each asks for ``paths`` paths (the same ones: ``shared``).
 
         The learned cost per path is an upper bound for the next, bigger batch (complexity
-        grows at most linearly with the batch), so sizes only grow towards the limit.
+        grows at most linearly with the batch), so sizes only grow towards the limit. GitLab's
+        complexity is a function of the query text alone: projects that ask the same paths
+        cost the same, so a shared batch fills the whole limit (with GitLab's 10 for
+        ``Tree.lastCommit`` a project with every detail costs ~112 of 250: two fit, not one).
         """
         with self._lock:
             unit = self._units.get(shared)
             if unit is None:
                 return self.max_batch
             per_project = unit * (paths + SLOT_OVERHEAD)
-            size = int((self._limit * HEADROOM - QC_COST) // per_project)
+            budget = self._limit * (1.0 if shared else HEADROOM) - QC_COST
+            size = int(budget // per_project)
         return max(1, min(self.max_batch, size))
 
     def _learn(
@@ -136,6 +152,9 @@ class BlobFetcher:
     def build(self, items: Sequence[Item], shared: list[str] | None) -> tuple[str, dict[str, Any]]:
         enabled = set(self.enabled)
         pipeline = PIPELINE if "pipeline" in enabled else ""  # lives in the HEAD commit
+        if pipeline and "crate" in enabled:
+            fields = pipeline_fields(summary="summary" in enabled)
+            pipeline = pipeline.replace("{ status }", "{ status" + fields + " }")
         repo_extra = HEAD.format(pipeline=pipeline) if "head" in enabled else ""
         rules = PROTECTION if "protection" in enabled else ""
         if shared is not None and self.connection:
@@ -172,7 +191,7 @@ class BlobFetcher:
             return
         fields = {
             key: {f["name"]: f for f in ((data.get(key) or {}).get("fields") or [])}
-            for key in ("q", "p", "r", "c", "b")
+            for key in ("q", "p", "r", "c", "b", "pl", "j", "t")
         }
         projects = fields["q"].get("projects") or {}
         self.apply_schema(
@@ -183,6 +202,8 @@ class BlobFetcher:
                 "protection": "branchRules" in fields["p"]
                 and "userPermissions" in fields["p"]
                 and "isProtected" in fields["b"],
+                "crate": "job" in fields["pl"] and "path" in fields["pl"],
+                "summary": "trace" in fields["j"] and "htmlSummary" in fields["t"],
             }
         )
 
@@ -190,7 +211,8 @@ class BlobFetcher:
         """Use what :meth:`discover` (or a cached copy of it) found out."""
         with self._lock:
             self.connection = bool(facts.get("connection"))
-            self.enabled = {name for name in self.enabled if facts.get(name)}
+            # a field a cached copy predates stays on: an "unknown field" error drops it
+            self.enabled = {name for name in self.enabled if facts.get(name, True)}
             if self.connection:
                 self.max_batch = min(self.max_batch, MAX_FULL_PATHS)
             self.discovered = True
@@ -214,13 +236,18 @@ class BlobFetcher:
             return result
         for _ in range(len(OPTIONAL) + 1):  # bounded: each retry drops one optional field
             query, variables = self.build(items, shared)
-            if len(query) > MAX_QUERY_CHARS and len(items) > 1:
+            if len(query) > self.max_chars and len(items) > 1:
                 return self._split(items, shared)
             try:
                 body = self.pool.graphql(query, variables)
             except RemoteError as exc:
                 return self._fail_all(items, exc.message)
             except Exception as exc:  # python-gitlab/requests errors after retries
+                if _too_large(exc):  # HTTP 422 "Query too large": nothing was executed
+                    with self._lock:
+                        self.max_chars = min(self.max_chars, len(query) - 1)
+                    if len(items) > 1:
+                        return self._split(items, shared)
                 from hepci.gitlab.client import remote_error
 
                 return self._fail_all(items, remote_error(exc, None, self.pool.settings).message)
@@ -236,8 +263,6 @@ class BlobFetcher:
                     return self._fail_all(items, "GraphQL query too complex for one project")
                 if not split:
                     return BatchResult(retry=list(items))
-                return self._split(items, shared)
-            if any("Query too large" in m for m in messages) and len(items) > 1:
                 return self._split(items, shared)
             if not self._drop_unknown(messages):
                 return self._fail_all(items, "GraphQL error: " + messages[0][:200])
@@ -284,7 +309,33 @@ class BlobFetcher:
                 result.no_code[path] = "no access to the code"
             else:
                 result.files[path], result.details[path] = _project_files(item, node)
+                textless = _textless(item, node)
+                if textless:
+                    result.binary[path] = textless
         return result
+
+
+def _textless(item: Item, node: dict[str, Any]) -> list[str]:
+    """Wanted paths that exist but whose ``rawTextBlob`` is null (binary for GitLab)."""
+    wanted = set(item.paths)
+    blobs = ((node.get("repository") or {}).get("blobs") or {}).get("nodes") or []
+    return [
+        str(b["path"])
+        for b in blobs
+        if isinstance(b, dict) and b.get("path") in wanted and b.get("rawTextBlob") is None
+    ]
+
+
+def _too_large(exc: Exception) -> bool:
+    """GitLab's answer to a query text over ``MAX_QUERY_SIZE`` (``GraphqlController``):
+    HTTP 422 with ``{"errors": [{"message": "Query too large"}]}``."""
+    import gitlab
+
+    return (
+        isinstance(exc, gitlab.exceptions.GitlabHttpError)
+        and exc.response_code == 422
+        and "Query too large" in str(exc.error_message or "")
+    )
 
 
 def _nodes_by_path(
@@ -329,6 +380,7 @@ def _project_files(item: Item, node: dict[str, Any]) -> tuple[dict[str, FetchedF
         head_sha=last.get("sha"),
         default_branch_protected=_protection(item.info.default_branch, node),
         latest_pipeline_status=status,
+        pipeline=pipeline_facts(pipelines[0]) if pipelines else None,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -16,6 +17,21 @@ def git_blob_id(content: bytes) -> str:
     """The blob id ``git hash-object`` gives ``content`` (GitLab's blob ``oid``)."""
     header = f"blob {len(content)}\0".encode()
     return hashlib.sha1(header + content, usedforsecurity=False).hexdigest()
+
+
+def ref_matches(pattern: str, ref: str) -> bool:
+    """Whether a protected-branch name matches ``ref``, as GitLab's ``RefMatcher`` decides:
+    the exact name, or, when the name has a ``*``, each ``*`` standing for any characters
+    (``/`` too: ``*`` and ``hepci/*`` both protect ``hepci/upgrade``) and every other
+    character literal (``?``, ``[``… are not globs). An empty name matches nothing."""
+    if not pattern:
+        return False
+    if pattern == ref:
+        return True
+    if "*" not in pattern:
+        return False
+    regex = ".*?".join(re.escape(part) for part in pattern.split("*"))
+    return re.fullmatch(regex, ref, flags=re.DOTALL) is not None
 
 
 @dataclass(frozen=True)
@@ -92,6 +108,7 @@ class Details:
     head_sha: str | None = None
     default_branch_protected: bool | None = None
     latest_pipeline_status: str | None = None
+    pipeline: dict[str, Any] | None = None  # the HEAD pipeline's facts (hepci.gitlab.artifacts)
 
 
 @dataclass(frozen=True)
@@ -116,7 +133,12 @@ class Snapshot:
             latest_pipeline_status=details.latest_pipeline_status,
             container_registry_enabled=info.container_registry_enabled,
             archived=info.archived,
-            extra={"id": info.id, "source": self.source, "oids": self.oids()},
+            extra={
+                "id": info.id,
+                "source": self.source,
+                "oids": self.oids(),
+                "pipeline": details.pipeline,
+            },
         )
 
     def oids(self) -> dict[str, str]:

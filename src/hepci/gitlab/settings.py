@@ -17,6 +17,8 @@ from pathlib import Path
 from hepci.errors import ConfigError, UsageError
 
 DEFAULT_URL = "https://gitlab.com"
+DEFAULT_TIMEOUT = 30.0  # seconds per request, every attempt and back-off included
+DEFAULT_MAX_RESPONSE_MB = 64  # largest answer read; GitLab's blobs() stops at 20 MB of files
 CONFIG_FILES = ("/etc/python-gitlab.cfg", "~/.python-gitlab.cfg")
 
 
@@ -78,8 +80,10 @@ class RemoteSettings:
     url: str = DEFAULT_URL
     token: Secret = field(default_factory=lambda: Secret(""))
     token_kind: str = "private"  # private | oauth | job
-    timeout: float = 30.0
-    max_retries: int = 6  # per request: 5xx, 429, dropped connections, timeouts
+    timeout: float = DEFAULT_TIMEOUT  # per request: all attempts and the back-off between them
+    max_retries: int = 6  # per request, within ``timeout``: 5xx, 429, dropped connections
+    attempt_timeout: float | None = None  # one attempt's share of ``timeout`` (None: all of it)
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_MB * 2**20  # a larger answer is an error
     concurrency: int = 4  # requests in flight; 8 halves a bare fetch, not an audit (benchmarks/)
     rate: float | None = None  # requests/s for all threads; None: as GitLab's headers allow
     burst: int = 50
@@ -96,9 +100,13 @@ class RemoteSettings:
             self.concurrency < 1
             or self.batch_size < 1
             or self.timeout <= 0
+            or (self.attempt_timeout or 1) <= 0
             or (self.rate or 1) <= 0
+            or self.max_response_bytes <= 0
         ):
-            raise UsageError("concurrency, batch size, timeout and rate must be positive")
+            raise UsageError(
+                "concurrency, batch size, timeout, rate and response size must be positive"
+            )
 
 
 def default_cache_dir(env: Mapping[str, str]) -> Path:

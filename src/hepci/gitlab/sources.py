@@ -181,12 +181,19 @@ def run_remote(
     settings: RemoteSettings,
     handle: Callable[[Snapshot], R],
     progress: ProgressFn | None = None,
+    pool: ClientPool | None = None,
 ) -> RemoteRun[R]:
-    """Like :func:`audit_remote` with a handler that receives each :class:`Snapshot`."""
+    """Like :func:`audit_remote` with a handler that receives each :class:`Snapshot`.
+
+    ``pool``: the caller's clients (one budget and one health for a whole command); it is
+    left open. Otherwise the run has its own, closed at the end."""
     parsed = parse_target(target)
     settings = settings_for(parsed, settings)
     started = time.monotonic()
-    pool = ClientPool(settings)
+    own_pool = pool is None or pool.settings != settings
+    if own_pool:
+        pool = ClientPool(settings)
+    assert pool is not None
     run: RemoteRun[R] = RemoteRun(target, settings.url)
     cache = SnapshotCache(settings.cache_dir, settings.url) if settings.cache_dir else None
     collector = Collector(pool, cache)
@@ -198,7 +205,8 @@ def run_remote(
         _collect(collector, intake, pages, run=run, handle=handle, progress=progress)
     finally:
         collector.close()
-        pool.close()
+        if own_pool:
+            pool.close()
         if cache is not None:
             cache.close()
         run.stats.requests = dict(pool.budget.requests)
@@ -245,10 +253,13 @@ def _collect(
 
 
 def remote_snapshots(
-    target: str, settings: RemoteSettings, progress: ProgressFn | None = None
+    target: str,
+    settings: RemoteSettings,
+    progress: ProgressFn | None = None,
+    pool: ClientPool | None = None,
 ) -> RemoteRun[Snapshot]:
     """The fetched snapshots themselves: files with blob ids, default branch, details.
 
     For the upgrade service (it needs each file's blob id and the default branch) and tests.
     """
-    return run_remote(target, settings, lambda snapshot: snapshot, progress)
+    return run_remote(target, settings, lambda snapshot: snapshot, progress, pool)
