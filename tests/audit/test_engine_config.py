@@ -12,9 +12,11 @@ from hepci.errors import ConfigError
 IDS = [
     *(f"CI{n:03}" for n in range(1, 15)),
     *(f"IMG{n:03}" for n in range(1, 6)),
+    *(f"PIN{n:03}" for n in range(1, 6)),
     *(f"WF{n:03}" for n in range(1, 5)),
     *(f"TST{n:03}" for n in range(1, 4)),
     *(f"REPO{n:03}" for n in range(1, 7)),
+    *(f"PRES{n:03}" for n in range(1, 4)),
     *(f"GL{n:03}" for n in range(1, 5)),
 ]
 
@@ -45,6 +47,8 @@ def test_fix_ids_match_the_upgrade_codemods():
         "CI008": ("ci-build-variables",),
         "CI013": ("legacy-image-build",),
         "CI014": ("cvmfs-tag",),
+        "PIN004": ("pin-digests",),
+        "PIN005": ("pin-digests",),
     }
 
 

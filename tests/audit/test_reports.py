@@ -51,7 +51,10 @@ def test_json_schema(run):
         "schema_version", "tool", "generated_at", "fail_on", "exit_code", "summary",
         "projects", "failures", "skipped_targets",
     }  # fmt: skip
-    assert set(one) == {"name", "web_url", "score", "families", "seconds", "fail_on", "results"}
+    # preservation: present when the PRES rules ran
+    assert set(one) - {"preservation"} == {
+        "name", "web_url", "score", "families", "seconds", "fail_on", "results",
+    }  # fmt: skip
 
 
 def test_json_fields_are_documented(run, repo_root):
@@ -95,8 +98,10 @@ def test_sarif(run):
     assert len(doc["runs"]) == 2
     sarif_run = doc["runs"][0]
     rules = sarif_run["tool"]["driver"]["rules"]
-    assert len(rules) == 36
+    failed = {r.id for r in run.reports[0].failed()}
+    assert failed and {r["id"] for r in rules} == failed  # the rules its results refer to
     assert all(r["helpUri"].endswith("#" + r["id"].lower()) for r in rules)
+    assert all(r["shortDescription"]["text"] and r["help"]["text"] for r in rules)
     for result in sarif_run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
         assert result["level"] in {"error", "warning", "note"}
@@ -180,7 +185,9 @@ def test_html_screenshot_in_headless_chromium(run, tmp_path):
 
 
 def test_format_names():
-    assert set(FORMATS) == {"terminal", "json", "markdown", "html", "codequality", "junit", "sarif"}
+    assert set(FORMATS) == {
+        "terminal", "json", "markdown", "html", "catalogue", "codequality", "junit", "sarif",
+    }  # fmt: skip
 
 
 @pytest.mark.slow
@@ -217,9 +224,11 @@ def test_terminal_group_summary(run):
         "score",
         "CI",
         "IMG",
+        "PIN",
         "WF",
         "TST",
         "REPO",
+        "PRES",
         "GL",
         "failed",
     ]

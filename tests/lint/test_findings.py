@@ -20,6 +20,20 @@ def lint_text(
     return [(f.code, f.line, f.column) for f in lint_paths([ci], options).findings]
 
 
+def _extends_chain(levels: int) -> str:
+    """``job`` inheriting through ``levels`` levels of ``extends`` (GitLab allows 11)."""
+    jobs = [".e0:\n  script: [x]\n"]
+    jobs += [f".e{i}:\n  extends: .e{i - 1}\n" for i in range(1, levels)]
+    return "".join(jobs) + f"job:\n  extends: .e{levels - 1}\n  script: [x]\n"
+
+
+def _reference_chain(levels: int) -> str:
+    """``job.script`` nesting ``levels`` arrays through ``!reference`` tags (GitLab allows 10)."""
+    jobs = [".r0:\n  script: [x]\n"]
+    jobs += [f".r{i}:\n  script:\n    - !reference [.r{i - 1}, script]\n" for i in range(1, 11)]
+    return "".join(jobs) + f"job:\n  script:\n    - !reference [.r{levels - 2}, script]\n"
+
+
 # (code, failing text, expected findings, passing text)
 CASES = [
     ("HL001", "job:\n  script: [a, b\n", [(3, 1)], "job:\n  script: [a, b]\n"),
@@ -97,6 +111,15 @@ CASES = [
         [(4, 11)],
         ".base:\n  script: [a]\njob:\n  script: !reference [.base, script]\n",
     ),
+    ("HL307", _extends_chain(12), [(26, 12)], _extends_chain(11)),
+    (
+        "HL308",
+        ".a:\n  script:\n    - !reference [.b, script]\n"
+        ".b:\n  script:\n    - !reference [.a, script]\n",
+        [(3, 7), (6, 7)],
+        ".a:\n  script:\n    - !reference [.b, script]\n.b:\n  script: [x]\n",
+    ),
+    ("HL309", _reference_chain(11), [(34, 3)], _reference_chain(10)),
 ]
 
 

@@ -105,3 +105,67 @@ def test_unknown_hepci_template(tmp_path: Path) -> None:
         ignore=("YL",), templates_dir=write_shipped(tmp_path / "o"), templates_project="x/y"
     )
     assert lint_paths([ci], other).findings == []
+
+
+# --- `component:` includes of the shipped templates, end to end ------------------------------
+
+
+def _scaffolded(tmp_path: Path, **answers: str) -> Path:
+    from hepci import scaffold
+
+    return scaffold.create(
+        tmp_path / "analysis", answers={"workflow": "reana-snakemake", **answers}
+    ).path
+
+
+def _codes(path: Path) -> list[tuple[str, int, int, str]]:
+    found = lint_paths([path], LintOptions(ignore=("YL",))).findings
+    return [(f.code, f.line, f.column, f.message) for f in found]
+
+
+@pytest.mark.parametrize("style", ["component", "project"])
+def test_a_scaffolded_repository_lints_clean(tmp_path: Path, style: str) -> None:
+    repo = _scaffolded(tmp_path, include_style=style)
+    ci = (repo / ".gitlab-ci.yml").read_text()
+    assert ("component: $CI_SERVER_FQDN/hepci/hepci/reana@" in ci) == (style == "component")
+    assert _codes(repo) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "code", "message"),
+    [
+        ("      coverage-source: src/analysis\n", "      coverage-source: src/analysis\n      colour: red\n",
+         "HL201", "python-tests has no input 'colour'"),
+        ("      coverage-source: src/analysis\n", "      coverage-source: [src]\n",
+         "HL202", "input 'coverage-source' must be a string"),
+        ("      snakefile: workflow/Snakefile\n", "      snakefile: workflow/Snakefile\n      cores: many\n",
+         "HL202", "input 'cores' must be a number"),
+        ("/hepci/hepci/image-retag@", "/hepci/hepci/image-retagger@",
+         "HL206", "hepci/hepci has no template 'image-retagger'"),
+    ],
+)  # fmt: skip
+def test_component_inputs_are_checked_like_project_inputs(tmp_path, old, new, code, message):
+    repo = _scaffolded(tmp_path)
+    ci = repo / ".gitlab-ci.yml"
+    text = ci.read_text()
+    assert old in text
+    ci.write_text(text.replace(old, new, 1))
+    found = _codes(repo)
+    assert [c for c, _, _, _ in found] == [code] and found[0][3].startswith(message)
+    line = found[0][1]
+    assert new.splitlines()[-1].strip().split(":")[0] in ci.read_text().splitlines()[line - 1]
+
+
+def test_component_on_a_literal_host_and_missing_required_input(tmp_path: Path) -> None:
+    options = LintOptions(ignore=("YL",), templates_dir=write_shipped(tmp_path))
+    ci = tmp_path / ".gitlab-ci.yml"
+    ci.write_text("include:\n  - component: gitlab.cern.ch/hepci/hepci/image-build@0.1.0\n")
+    assert [f.code for f in lint_paths([ci], options).findings] == ["HL205"]
+    ci.write_text(
+        "include:\n  - component: gitlab.cern.ch:8443/hepci/hepci/image-build@0.1.0\n"
+        "    inputs: {image: x, count: 2}\n"
+    )
+    assert lint_paths([ci], options).findings == []
+    # Someone else's component with the same name is not ours to check.
+    ci.write_text("include:\n  - component: $CI_SERVER_FQDN/other/tools/image-build@1.0.0\n")
+    assert lint_paths([ci], options).findings == []

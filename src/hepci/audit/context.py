@@ -147,15 +147,26 @@ class AuditContext:
     def first_existing(self, names: tuple[str, ...]) -> str | None:
         return next((name for name in names if self.exists(name)), None)
 
-    def read(self, path: str, max_bytes: int | None = None) -> bytes | None:
-        """File bytes; files listed larger than ``max_bytes`` are not read (``None``)."""
+    def read(
+        self, path: str, max_bytes: int | None = None, *, strict: bool = False
+    ) -> bytes | None:
+        """File bytes; files listed larger than ``max_bytes`` are not read (``None``).
+
+        ``strict`` (``include: local``): errors propagate instead of reading as absent, and a
+        path the listing lacks is still shown to the repository, which refuses one that
+        leaves the root (a symbolic link pointing outside) with ``OutsideRootError``.
+        """
         if self.sizes is not None:
             size = self.sizes.get(path)
+            if size is None and strict:
+                self.repo.read(path)  # raises for a path leaving the root; unlisted = absent
             if size is None or (max_bytes is not None and size > max_bytes):
                 return None
         try:
             return self.repo.read(path)
         except HepciError:
+            if strict:
+                raise
             return None
 
     def text(self, path: str) -> str | None:
@@ -208,7 +219,7 @@ class AuditContext:
         try:
             tree = follow_local_includes(
                 parsed.file,
-                lambda p: self.read(p, 2 * 1024 * 1024),
+                lambda p: self.read(p, 2 * 1024 * 1024, strict=True),
                 root_path=path,
                 glob=self.glob if self.sizes is not None else None,
             )

@@ -80,8 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         return 0
     if current != text:
-        RULES_MD.parent.mkdir(parents=True, exist_ok=True)
-        RULES_MD.write_text(text, encoding="utf-8")
+        from hepci.core.safefs import write_output
+
+        write_output(RULES_MD, text.encode("utf-8"))
         print(f"wrote {RULES_MD}")
     return 0
 

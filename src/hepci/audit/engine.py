@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import replace
 from functools import lru_cache
+from typing import Any
 
 from hepci.audit.config import AuditConfig, repo_config
 from hepci.audit.context import AuditContext
@@ -76,6 +77,13 @@ def audit_repo(
     Raises :class:`~hepci.errors.ConfigError` when the repository's config is invalid;
     everything else (hostile files, rule bugs) ends up in the report.
     """
+    return audit_with_config(repo, config, read_config=read_config)[0]
+
+
+def audit_with_config(
+    repo: Repo, config: AuditConfig | None = None, *, read_config: bool = True
+) -> tuple[RepoReport, AuditConfig]:
+    """:func:`audit_repo`, and the effective config it used (for the findings cache)."""
     started = time.perf_counter()
     config = config or AuditConfig()
     if read_config:
@@ -85,9 +93,38 @@ def audit_repo(
     outcomes: dict[str, RuleResult] = {}
     for rule_id in _order(rules):
         outcomes[rule_id] = _run_one(rules[rule_id], ctx, outcomes)
+    results = _selected(rules, outcomes, config)
+    web_url = repo.meta.web_url if repo.meta else None
+    # to 0.1 ms, as the JSON report keeps it: a report read back from the spool or the findings
+    # cache then renders the same in every format (JUnit's 3 decimals rounded twice did not)
+    seconds = round(time.perf_counter() - started, 4)
+    preservation = _preservation(ctx)
+    report = RepoReport(repo.name, tuple(results), web_url, seconds, config.fail_on, preservation)
+    return report, config
+
+
+def _preservation(ctx: AuditContext) -> dict[str, Any] | None:
+    """The catalogue entry of the preservation record the PRES rules derived, if they ran."""
+    record = ctx.__dict__.get("_preservation_record")
+    if record is None:
+        return None
+    from hepci.metadata.summary import catalogue_entry
+
+    meta = ctx.meta
+    extra = meta.extra if meta is not None else {}
+    return catalogue_entry(
+        record, extra.get("pipeline"), web_url=meta.web_url if meta else None,
+        project_id=extra.get("id"), default_branch=meta.default_branch if meta else None,
+    )  # fmt: skip
+
+
+def _selected(
+    rules: Mapping[str, type[Rule]], outcomes: Mapping[str, RuleResult], config: AuditConfig
+) -> list[RuleResult]:
+    """The results to report, in report order (family, then ID), ignores applied."""
     results = []
-    for rule_id in rules:  # report order: family, then ID
-        if not config.is_selected(rule_id):
+    for rule_id in rules:
+        if not config.is_selected(rule_id) or rule_id not in outcomes:
             continue
         ignored, reason = config.ignore_reason(rule_id)
         result = outcomes[rule_id]
@@ -96,6 +133,42 @@ def audit_repo(
                 continue
             result = replace(result, status="skip", findings=(), skip_reason=f"ignored: {reason}")
         results.append(result)
-    web_url = repo.meta.web_url if repo.meta else None
-    seconds = time.perf_counter() - started
-    return RepoReport(repo.name, tuple(results), web_url, seconds, config.fail_on)
+    return results
+
+
+def volatile_rules() -> dict[str, type[Rule]]:
+    """The rules whose result depends on the date or on ``last_activity_at`` alone."""
+    return {rule_id: cls for rule_id, cls in all_rules().items() if cls.volatile}
+
+
+def rerun_volatile(
+    repo: Repo,
+    config: AuditConfig,
+    prior: Mapping[str, RuleResult],
+    volatile: Mapping[str, type[Rule]] | None = None,
+) -> dict[str, RuleResult]:
+    """The ``volatile`` rules' results now, as they would be reported (ignores applied).
+
+    ``config`` is the effective config of the cached report, ``prior`` its results (the
+    prerequisites of a volatile rule keep their cached outcome); ``volatile`` saves looking
+    the rules up again."""
+    volatile = volatile_rules() if volatile is None else volatile
+    if not volatile:
+        return {}
+    ctx = AuditContext(repo, config)
+    outcomes = dict(prior)
+    for rule_id, cls in volatile.items():
+        outcomes[rule_id] = _run_one(cls, ctx, outcomes)
+    return {r.id: r for r in _selected(volatile, outcomes, config)}
+
+
+def refresh_volatile(report: RepoReport, repo: Repo, config: AuditConfig) -> RepoReport:
+    """``report`` (from the findings cache) with its ``volatile`` rules run again now."""
+    prior = {result.id: result for result in report.results}
+    fresh = rerun_volatile(repo, config, prior)
+    if not fresh:
+        return report
+    rules = all_rules()
+    outcomes = {**prior, **fresh}
+    results = [outcomes[rule_id] for rule_id in rules if rule_id in outcomes]
+    return replace(report, results=tuple(results))

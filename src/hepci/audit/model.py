@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
 Status = Literal["pass", "fail", "skip", "error"]
@@ -18,9 +18,11 @@ SEVERITY_RANK: dict[str, int] = {"error": 3, "warning": 2, "info": 1, "never": 9
 FAMILIES: dict[str, str] = {
     "CI": "GitLab CI configuration",
     "IMG": "Container image",
+    "PIN": "Pinned dependencies",
     "WF": "Workflow",
     "TST": "Tests",
     "REPO": "Repository hygiene",
+    "PRES": "Preservation metadata",
     "GL": "GitLab project settings",
 }
 
@@ -86,6 +88,7 @@ class RepoReport:
     web_url: str | None = None
     seconds: float = 0.0
     fail_on: str = "warning"  # this repository's effective threshold (its config)
+    preservation: dict[str, Any] | None = None  # hepci.metadata.summary.catalogue_entry
 
     def failed(self) -> list[RuleResult]:
         return [r for r in self.results if r.status == "fail"]

@@ -3,7 +3,9 @@
 A rule is a small class: its name is its ID (``CI005``), its docstring's first line is its
 title and the rest its Markdown rationale; class attributes give the severity, the rules it
 ``requires``, the upgrade codemods that ``fix`` it, and whether it needs a file listing or
-forge metadata. ``check`` is a pure function of the shared :class:`~.context.AuditContext`:
+forge metadata, and whether it is ``volatile`` (its result changes with time or
+``last_activity_at`` alone, so the findings cache re-runs it on every hit). ``check`` is a
+pure function of the shared :class:`~.context.AuditContext`:
 it returns the findings (empty: pass) or raises :class:`Skip` when it does not apply.
 """
 
@@ -39,6 +41,7 @@ class Rule:
     fix: ClassVar[tuple[str, ...]] = ()
     needs_listing: ClassVar[bool] = False
     needs_meta: ClassVar[bool] = False
+    volatile: ClassVar[bool] = False  # reads the clock or ``last_activity_at``: never cached
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -1,13 +1,20 @@
-"""What ``hepci audit`` does: resolve targets, audit, write each requested report, exit code."""
+"""What ``hepci audit`` does: resolve targets, audit, write each requested report, exit code.
+
+Reports named ``FMT=PATH`` are written with :func:`hepci.core.safefs.write_output` (atomic,
+never through a symbolic link). Whatever the formats, stderr always says how many targets
+could not be audited (and why) and where each report file went, so a run whose only output
+is a file never ends silently.
+"""
 
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from hepci.audit.config import FAIL_ON, AuditConfig, load_config_file
 from hepci.audit.model import AuditRun
+from hepci.audit.reports import RunView
+from hepci.audit.spool import SpooledRun
 from hepci.errors import ExitCode, UsageError
 
 REMOTE_PREFIXES = ("gitlab:", "http://", "https://")
@@ -32,6 +39,7 @@ class AuditOptions:
     verbose: bool = False
     quiet: bool = False
     remote: dict[str, object] = field(default_factory=dict)  # resolve_settings() options
+    merge: bool = False  # targets are shard JSON reports to combine (hepci.audit.merge)
 
 
 def _split(values: list[str]) -> list[str]:
@@ -94,58 +102,112 @@ def _audit_local(targets: list[str], config: AuditConfig) -> AuditRun:
     return AuditRun.of(audit_repo(repo, config) for repo in repos)
 
 
-def _audit_remote(targets: list[str], config: AuditConfig, options: AuditOptions) -> AuditRun:
+def _audit_remote(
+    targets: list[str], config: AuditConfig, options: AuditOptions, into: SpooledRun
+) -> None:
     from hepci.audit.progress import progress_for
     from hepci.audit.remote import audit_remote_targets
 
     progress = progress_for(enabled=options.progress and not options.quiet)
-    return audit_remote_targets(targets, config, progress, options.remote)
+    audit_remote_targets(targets, config, progress, options.remote, into)
 
 
 def run_audit(options: AuditOptions) -> int:
     """Run the whole command; returns the exit code (errors raise :class:`HepciError`)."""
     outputs = parse_outputs(options.formats, options.output)
     config = build_config(options)
+    if options.merge:
+        return _merge(options, outputs)
     remote = [t for t in options.targets if t.startswith(REMOTE_PREFIXES)]
     local = [t for t in options.targets if not t.startswith(REMOTE_PREFIXES)]
-    run = _audit_local(local, config) if local else AuditRun()
-    if remote:
-        other = _audit_remote(remote, config, options)
-        run.reports.extend(other.reports)
-        run.failures.extend(other.failures)
-        run.skipped.extend(other.skipped)
+    local_run = _audit_local(local, config) if local else AuditRun()
+    run = SpooledRun(failures=list(local_run.failures), skipped=list(local_run.skipped))
+    try:
+        run.reports.extend(local_run.reports)
+        del local_run
+        if remote:
+            _audit_remote(remote, config, options, run)
+        return finish(run, outputs, options)
+    finally:
+        run.close()
+
+
+def _merge(options: AuditOptions, outputs: list[OutputSpec]) -> int:
+    from hepci.audit.merge import merge_reports
+
+    run = SpooledRun()
+    try:
+        merge_reports(list(options.targets), run)
+        return finish(run, outputs, options)
+    finally:
+        run.close()
+
+
+def finish(run: RunView, outputs: list[OutputSpec], options: AuditOptions) -> int:
+    """Write the reports of a finished run, say where they went; return the exit code."""
     fail_on = options.fail_on  # None: each repository's own (config) threshold
-    write_reports(run, outputs, fail_on, verbose=options.verbose)
+    written: list[OutputSpec] = []
+    try:
+        write_reports(run, outputs, fail_on, verbose=options.verbose, written=written)
+    finally:
+        say_outcome(run, written, quiet=options.quiet)
     return run.exit_code(fail_on)
 
 
+MAX_NAMED_FAILURES = 3
+
+
+def say_outcome(run: RunView, written: list[OutputSpec], *, quiet: bool = False) -> None:
+    """On stderr: the targets that could not be audited, and the report files ``written``."""
+    err = sys.stderr
+    written = [spec for spec in written if spec.path is not None]
+    if run.failures:
+        total = len(run.reports) + len(run.failures)
+        named = "; ".join(f"{f.target}: {f.message}" for f in run.failures[:MAX_NAMED_FAILURES])
+        more = len(run.failures) - MAX_NAMED_FAILURES
+        tail = f"; and {more} more" if more > 0 else ""
+        where = f" (all listed in {written[0].path})" if written else ""
+        err.write(
+            f"hepci audit: {len(run.failures)} of {total} target(s) could not be audited"
+            f"{where}: {named}{tail}\n"
+        )
+    if not quiet or run.failures:
+        for spec in written:
+            err.write(f"hepci audit: {spec.fmt} report written to {spec.path}\n")
+    err.flush()
+
+
 def write_reports(
-    run: AuditRun, outputs: list[OutputSpec], fail_on: str | None, *, verbose: bool = False
+    run: RunView,
+    outputs: list[OutputSpec],
+    fail_on: str | None,
+    *,
+    verbose: bool = False,
+    written: list[OutputSpec] | None = None,
 ) -> None:
-    from hepci.audit.reports import render
+    """Write every output as a stream (files atomically); ``written`` collects the files done.
+
+    A file that cannot be written is an :class:`~hepci.errors.OutputError` (exit 2).
+    """
+    from hepci.audit.reports import chunks
+    from hepci.core.safefs import write_output
 
     for spec in outputs:
         if spec.fmt == "terminal":
             from hepci.audit.reports import terminal
 
             color = spec.path is None and sys.stdout.isatty()
-            text = terminal.render(run, fail_on, color=color, verbose=verbose)
+            pieces = terminal.chunks(run, fail_on, color=color, verbose=verbose)
         else:
-            text = render(run, spec.fmt, fail_on)
+            pieces = chunks(run, spec.fmt, fail_on)
         if spec.path is None:
-            sys.stdout.write(text)
+            for piece in pieces:
+                sys.stdout.write(piece)
             sys.stdout.flush()
             continue
-        target = Path(spec.path)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.hepci-tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(target)
-        except OSError as exc:
-            raise UsageError(
-                f"cannot write report: {exc.strerror or exc}", path=spec.path
-            ) from None
+        write_output(spec.path, (piece.encode("utf-8") for piece in pieces))
+        if written is not None:
+            written.append(spec)
 
 
 def exit_code_doc() -> str:

@@ -134,6 +134,24 @@ class HL306(Code):
     name = "reference-form"
 
 
+class HL307(Code):
+    """``extends:`` inherits through more than GitLab's 11 levels ("nesting too deep in `extends`")."""
+
+    name = "extends-depth"
+
+
+class HL308(Code):
+    """A ``!reference`` is part of a circular chain (directly, through another one, or through ``extends``)."""
+
+    name = "reference-cycle"
+
+
+class HL309(Code):
+    """``script``/``before_script``/``after_script`` nests more than 10 levels once ``!reference`` tags are resolved."""
+
+    name = "reference-depth"
+
+
 YAMLLINT_RULES: dict[str, str] = {
     "anchors": "YL001",
     "braces": "YL002",

@@ -1,4 +1,5 @@
-"""``extends:`` and ``!reference`` targets, ``!reference`` form, and duplicate keys.
+"""``extends:`` and ``!reference`` targets, ``!reference`` form, and duplicate keys
+(GitLab's limits on chains of them: :mod:`hepci.lint.chains`).
 
 Targets are looked up across the file and its local includes. When some configuration comes
 from where we cannot see (a ``project``/``remote``/``template`` include, a local include we
@@ -14,6 +15,7 @@ from typing import Any
 from hepci.core.cilocal import LoadedFile, LocalTree
 from hepci.core.cimodel import interpolate
 from hepci.core.yamledit import Node, Reference, ScalarNode, SequenceNode
+from hepci.lint import chains
 
 Report = Callable[[LoadedFile, Node | None, str, str], None]
 """``report(file, node, code, message)``."""
@@ -68,16 +70,18 @@ def check_reference_form(loaded: LoadedFile, report: Report) -> None:
 def check_extends(ctx: TargetContext, report: Report) -> None:
     known = ctx.known()
     graph = _extends_graph(ctx)
+    loops = chains.cyclic(graph)
     for loaded in ctx.tree.files:
         for use in loaded.config.extends_uses:
             target = ctx.expand(loaded, use.target)
             job = ctx.expand(loaded, use.job)
             if target is None or job is None:
                 continue
-            if target == job or _reaches(graph, target, job):
+            if target == job or (job in loops and loops[job] is loops.get(target)):
                 report(loaded, use.node, "HL305", f"{job!r} extends {target!r}, which is a cycle")
             elif target not in known and ctx.complete:
                 report(loaded, use.node, "HL301", f"extends unknown job {target!r}")
+    chains.check_extends_depth(ctx, graph, report)
 
 
 def _extends_graph(ctx: TargetContext) -> dict[str, set[str]]:
@@ -88,18 +92,6 @@ def _extends_graph(ctx: TargetContext) -> dict[str, set[str]]:
             if target is not None and job is not None:
                 graph.setdefault(job, set()).add(target)
     return graph
-
-
-def _reaches(graph: Mapping[str, set[str]], start: str, goal: str) -> bool:
-    stack, seen = [start], set()
-    while stack:
-        name = stack.pop()
-        if name == goal:
-            return True
-        if name not in seen:
-            seen.add(name)
-            stack.extend(graph.get(name, ()))
-    return False
 
 
 def check_references(ctx: TargetContext, report: Report) -> None:
@@ -116,6 +108,7 @@ def check_references(ctx: TargetContext, report: Report) -> None:
             message = _reference_problem(ctx, steps, known, defined)
             if message is not None:
                 report(loaded, use.node, "HL302", message)
+    chains.check_reference_chains(ctx, report)
 
 
 def _reference_problem(
@@ -124,7 +117,7 @@ def _reference_problem(
     name = steps[0]
     if name not in known:
         return f"!reference to unknown job {name!r}" if ctx.complete else None
-    if name not in defined or not ctx.complete or not _chain_known(ctx, name, set()):
+    if name not in defined or not ctx.complete or not _chain_known(ctx, name):
         return None  # defined by a template we only know by name, or HL301 reports the chain
     data: Any = ctx.tree.resolved_job(name)
     for depth, key in enumerate(steps[1:], start=1):
@@ -137,17 +130,40 @@ def _reference_problem(
     return None
 
 
-def _chain_known(ctx: TargetContext, name: str, seen: set[str]) -> bool:
-    """Whether every job in ``name``'s ``extends`` chain is defined in the tree."""
-    if name in seen:
-        return False
-    seen.add(name)
+def _chain_known(ctx: TargetContext, name: str) -> bool:
+    """Whether every job in ``name``'s ``extends`` chain is defined in the tree (no cycle).
+
+    Iterative: a chain of any length costs a list, not Python stack frames.
+    """
     data = ctx.tree.job_data(name)
     if data is None:
         return False
+    done: set[str] = set()
+    open_names = {name}
+    stack = [(name, iter(_parents(data)))]
+    while stack:
+        current, parents = stack[-1]
+        parent = next(parents, None)
+        if parent is None:
+            stack.pop()
+            open_names.discard(current)
+            done.add(current)
+        elif not isinstance(parent, str) or parent in open_names:
+            return False  # a cycle: HL305 reports it
+        elif parent not in done:
+            parent_data = ctx.tree.job_data(parent)
+            if parent_data is None:
+                return False
+            open_names.add(parent)
+            stack.append((parent, iter(_parents(parent_data))))
+    return True
+
+
+def _parents(data: Any) -> list[Any]:
     parents = data.get("extends") if isinstance(data, dict) else None
-    names = [parents] if isinstance(parents, str) else parents if isinstance(parents, list) else []
-    return all(isinstance(p, str) and _chain_known(ctx, p, seen) for p in names)
+    if isinstance(parents, str):
+        return [parents]
+    return list(parents) if isinstance(parents, list) else []
 
 
 __all__ = [

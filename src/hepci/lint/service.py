@@ -2,8 +2,9 @@
 
 Per file (once, even when several targets include it): HL001 syntax, yamllint (``YL``),
 HL002/HL101/HL102/HL103 schema, HL303 duplicate keys, HL306 ``!reference`` form. Per target
-tree: HL304 missing local includes, HL2xx include inputs, HL301/HL305 ``extends`` and HL302
-``!reference`` targets. Hostile or unreadable input raises :class:`~hepci.errors.InputFileError`
+tree: HL304 local includes (missing, over 150, a loop), HL2xx include inputs, HL301/HL305/HL307
+``extends`` (target, cycle, depth) and HL302/HL308/HL309 ``!reference`` (target, loop, nesting).
+Hostile or unreadable input raises :class:`~hepci.errors.InputFileError`
 (exit 2); a YAML syntax error is a finding.
 """
 
@@ -29,6 +30,8 @@ _PROBLEM_TEXT = {
     "not-yaml": "included file {path!r} is not a .yml/.yaml file",
     "no-glob": "cannot expand wildcard {path!r}",
     "too-many": "more than 150 includes (GitLab's limit) at {path!r}",
+    "cycle": "include cycle: {path!r} is already being included (GitLab follows the loop"
+    " until its limit of 150 includes)",
 }
 
 
@@ -138,12 +141,10 @@ class _Session:
                 root_file, files.read, root_path=relpath, glob=files.glob, limits=files.limits
             )
         except InputFileError as exc:
-            if exc.path is None or exc.path == root_file.path or Path(exc.path).is_absolute():
+            if exc.path is None or exc.path == root_file.path:
                 raise
-            shown = display(files.root / exc.path)
-            raise InputFileError(
-                exc.message, path=shown, line=exc.line, column=exc.column
-            ) from None
+            shown = display(files.root / exc.path)  # an absolute path stays itself
+            raise type(exc)(exc.message, path=shown, line=exc.line, column=exc.column) from None
 
     def _syntax(self, shown: str, exc: YamlSyntaxError) -> None:
         self.add(shown, exc.line or 1, exc.column or 1, "HL001", exc.message)

@@ -3,18 +3,22 @@
 A file is linted as given; its local includes resolve against the repository root (the
 nearest folder holding ``.git``, else the file's folder). A directory means its
 ``.gitlab-ci.yml`` (or ``.gitlab-ci.yaml``) plus ``ci-templates/*.yml`` when present; it is
-also the root for includes.
+also the root for includes. Nothing outside the root is read (:mod:`hepci.core.safefs`): a
+target or an include that leaves it, through ``..`` or a symbolic link, is an
+:class:`~hepci.errors.OutsideRootError` naming the file.
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
 from hepci.core.cilocal import normalize_local
+from hepci.core.safefs import read_regular, resolve_inside
 from hepci.core.yamledit import Limits
-from hepci.errors import InputFileError
+from hepci.errors import InputFileError, OutsideRootError
 
 CI_FILE_NAMES = (".gitlab-ci.yml", ".gitlab-ci.yaml")
 TEMPLATE_DIR = "ci-templates"
@@ -57,19 +61,29 @@ def _targets_for(given: Path) -> list[Target]:
         return _directory_targets(given, path)
     if not path.is_file():
         raise InputFileError("not a regular file", path=given)
-    return [Target(path, repo_root(path.parent))]
+    return [_inside(path, repo_root(path.parent))]
+
+
+def _inside(path: Path, root: Path) -> Target:
+    """A target whose real path is inside ``root`` (else OutsideRootError naming it)."""
+    try:
+        resolve_inside(root, path)
+    except OutsideRootError as exc:
+        raise OutsideRootError(exc.message, path=display(path)) from None
+    return Target(path, root)
 
 
 def _directory_targets(given: Path, folder: Path) -> list[Target]:
     found = [folder / n for n in CI_FILE_NAMES if (folder / n).is_file()][:1]
     templates = folder / TEMPLATE_DIR
     if templates.is_dir():
+        _inside(templates, folder)
         found += sorted(p for p in templates.iterdir() if p.suffix in {".yml", ".yaml"})
     if not found:
         raise InputFileError(
             f"no {CI_FILE_NAMES[0]} (or {TEMPLATE_DIR}/*.yml) in this directory", path=given
         )
-    return [Target(p, folder) for p in found]
+    return [_inside(p, folder) for p in found]
 
 
 @dataclass(frozen=True)
@@ -84,33 +98,36 @@ class RepoFiles:
         return self.limits.max_bytes
 
     def read(self, relpath: str) -> bytes | None:
-        """The file's bytes, ``None`` if absent or outside the root; over the cap raises."""
-        path = self.root / normalize_local(relpath)
+        """The file's bytes, ``None`` if absent; outside the root or over the cap raises."""
+        rel = normalize_local(relpath)
+        shown = self.root / rel  # lint shows it relative to the current directory
         try:
-            resolved = path.resolve()
-            if not resolved.is_relative_to(self.root.resolve()) or not resolved.is_file():
-                return None
-            size = resolved.stat().st_size
-            if size > self.max_bytes:
-                raise InputFileError(
-                    f"file is {size:,} bytes, over the {self.max_bytes:,}-byte limit", path=path
-                )
-            return resolved.read_bytes()
-        except PermissionError:
-            raise InputFileError("permission denied", path=path) from None
-        except OSError:
+            resolved = resolve_inside(self.root, rel)
+        except OutsideRootError as exc:
+            raise OutsideRootError(exc.message, path=shown) from None
+        if resolved.is_dir():
             return None
+        return read_regular(resolved, self.max_bytes, shown=shown)
 
     def glob(self, pattern: str) -> list[str]:
-        """Every YAML file under the pattern's fixed leading folders (cilocal filters them)."""
+        """Every YAML file under the pattern's fixed leading folders (cilocal filters them).
+
+        Folders are not followed through symbolic links (files that are links are listed:
+        reading them applies the root rule).
+        """
         fixed = pattern.split("*", 1)[0]
-        base = self.root / fixed.rsplit("/", 1)[0] if "/" in fixed else self.root
+        prefix = fixed.rsplit("/", 1)[0] if "/" in fixed else ""
+        try:
+            base = resolve_inside(self.root, prefix or ".")
+        except OutsideRootError as exc:
+            raise OutsideRootError(exc.message, path=display(self.root / prefix)) from None
         found: list[str] = []
         for folder, dirs, files in os.walk(base):
             dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
+            below = os.path.relpath(folder, base)
             for name in files:
                 if name.endswith((".yml", ".yaml")):
-                    found.append((Path(folder) / name).relative_to(self.root).as_posix())
+                    found.append(posixpath.normpath(posixpath.join(prefix, below, name)))
         return sorted(found)
 
 

@@ -16,6 +16,8 @@ Choices (documented in the README):
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -54,9 +56,45 @@ def find_repo_config(root: Path) -> Path | None:
     """The repository's own yamllint configuration at ``root``, if any."""
     for name in REPO_CONFIG_NAMES:
         candidate = root / name
-        if candidate.is_file():
+        if candidate.is_file() or candidate.is_symlink():
             return candidate
     return None
+
+
+MAX_CONFIG_BYTES = 256 * 1024
+_BUILTIN = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _own_content(root: Path, own: Path) -> str:
+    """The repository's config as yamllint content, read under the root rule.
+
+    yamllint itself would follow ``extends: PATH`` and ``ignore-from-file`` anywhere (and
+    read ``/dev/zero`` forever): only built-in ``extends`` names are accepted, and the
+    ignore files must be inside the repository.
+    """
+    from hepci.core.safefs import read_regular, resolve_inside
+    from hepci.core.yamledit import Limits, parse_bytes
+
+    data = read_regular(resolve_inside(root, own.name), MAX_CONFIG_BYTES, shown=own)
+    parsed = parse_bytes(data or b"", own, Limits(max_bytes=MAX_CONFIG_BYTES, max_nodes=20_000))
+    conf = parsed.body.data if parsed.body is not None else None
+    if not isinstance(conf, dict):
+        return (data or b"").decode("utf-8", "replace")  # yamllint explains what is wrong
+    conf = dict(conf)
+    extends = conf.get("extends")
+    if extends is not None and not (isinstance(extends, str) and _BUILTIN.fullmatch(extends)):
+        raise ConfigError(
+            f"extends: {extends!r}: only yamllint's built-in configurations can be extended "
+            "(hepci reads no file outside this one)",
+            path=own,
+        )
+    ignore_files = conf.get("ignore-from-file")
+    if isinstance(ignore_files, str | list):
+        names = [ignore_files] if isinstance(ignore_files, str) else ignore_files
+        conf["ignore-from-file"] = [
+            str(resolve_inside(root, str(name))) for name in names if isinstance(name, str)
+        ]
+    return json.dumps(conf, default=str)
 
 
 def load_config(root: Path | None) -> Any:
@@ -65,8 +103,8 @@ def load_config(root: Path | None) -> Any:
 
     own = find_repo_config(root) if root is not None else None
     try:
-        if own is not None:
-            return YamlLintConfig(file=str(own))
+        if own is not None and root is not None:
+            return YamlLintConfig(content=_own_content(root, own))
         return YamlLintConfig(content=CI_YAMLLINT_CONFIG)
     except (YamlLintConfigError, OSError) as exc:
         message = " ".join(str(exc).split())

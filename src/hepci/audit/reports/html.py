@@ -3,10 +3,13 @@ per-project details in ``<details>``. No external assets."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
 from html import escape
 
 from hepci import __version__
-from hepci.audit.model import FAMILIES, AuditRun, RepoReport
+from hepci.audit.model import FAMILIES, RepoReport
+from hepci.audit.reports import RunView
 
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
@@ -91,10 +94,7 @@ def _details(report: RepoReport) -> str:
     )
 
 
-def render(run: AuditRun, fail_on: str | None = None) -> str:
-    head = "".join(f"<th title='{escape(v)}'>{k}</th>" for k, v in FAMILIES.items())
-    rows = "".join(_row(r) for r in run.reports)
-    details = "".join(_details(r) for r in run.reports)
+def _not_audited(run: RunView) -> str:
     failures = ""
     if run.failures:
         items = "".join(
@@ -108,8 +108,15 @@ def render(run: AuditRun, fail_on: str | None = None) -> str:
         failures += (
             f"<details><summary>Skipped ({len(run.skipped)})</summary><ul>{items}</ul></details>"
         )
+    return failures
+
+
+def chunks(run: RunView, fail_on: str | None = None) -> Iterator[str]:
+    """The page in pieces. The table rows and the details come from one pass over the
+    projects: the details go to a temporary file meanwhile, so neither part is kept in memory."""
+    head = "".join(f"<th title='{escape(v)}'>{k}</th>" for k, v in FAMILIES.items())
     counts = run.counts()
-    return f"""<!DOCTYPE html>
+    yield f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>hepci audit dashboard</title>
 <style>{STYLE}</style></head><body>
 <h1>hepci audit</h1>
@@ -117,10 +124,21 @@ def render(run: AuditRun, fail_on: str | None = None) -> str:
 <span class="error">{counts["error"]} error</span>, <span class="warning">{counts["warning"]} warning</span>,
 <span class="info">{counts["info"]} info</span>. Click a column to sort.</p>
 <table class="sortable"><thead><tr><th>Project</th><th>Score</th>{head}<th>Errors</th><th>Failed</th></tr></thead>
-<tbody>{rows}</tbody></table>
-{failures}
-<h2>Details</h2>{details}
+<tbody>"""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as details:
+        for report in run.reports:
+            yield _row(report)
+            details.write(_details(report))
+        yield f"</tbody></table>\n{_not_audited(run)}\n<h2>Details</h2>"
+        details.seek(0)
+        while block := details.read(1 << 16):
+            yield block
+    yield f"""
 <p><small>hepci {__version__}</small></p>
 <script>{SCRIPT}</script>
 </body></html>
 """
+
+
+def render(run: RunView, fail_on: str | None = None) -> str:
+    return "".join(chunks(run, fail_on))

@@ -1,18 +1,27 @@
-"""The JSON report (schema documented in docs/audit-json.md; bump SCHEMA_VERSION on change)."""
+"""The JSON report (schema documented in docs/audit-json.md; bump SCHEMA_VERSION on change).
+
+Written as a stream, one project at a time (:func:`chunks`), so a group of 10,000 projects
+never sits in memory as one document. :func:`project_dict` / :func:`project_from_dict` are the
+one codec between a :class:`RepoReport` and its JSON form: the report spool, the findings
+cache and ``hepci audit --merge`` use them too.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 from hepci import __version__
-from hepci.audit.model import AuditRun, RepoReport, RuleResult
+from hepci.audit.model import Finding, RepoReport, RuleResult, Severity, Status
+from hepci.audit.reports import RunView, run_scope
 
 SCHEMA_VERSION = 1
 
 
-def _result(result: RuleResult) -> dict[str, Any]:
+def result_dict(result: RuleResult) -> dict[str, Any]:
+    """``projects[].results[]`` for one rule result."""
     return {
         "id": result.id,
         "family": result.family,
@@ -29,7 +38,8 @@ def _result(result: RuleResult) -> dict[str, Any]:
     }
 
 
-def _project(report: RepoReport) -> dict[str, Any]:
+def project_dict(report: RepoReport) -> dict[str, Any]:
+    """``projects[]`` of the JSON report for one repository."""
     return {
         "name": report.name,
         "web_url": report.web_url,
@@ -40,12 +50,62 @@ def _project(report: RepoReport) -> dict[str, Any]:
         },
         "seconds": round(report.seconds, 4),
         "fail_on": report.fail_on,
-        "results": [_result(r) for r in report.results],
+        "results": [result_dict(r) for r in report.results],
+        **({"preservation": report.preservation} if report.preservation is not None else {}),
     }
 
 
-def to_dict(run: AuditRun, fail_on: str | None = None) -> dict[str, Any]:
-    return {
+_PLAIN: dict[tuple[Any, ...], RuleResult] = {}  # results without findings, shared
+MAX_PLAIN = 4096
+
+
+def result_from_dict(data: Mapping[str, Any]) -> RuleResult:
+    """The inverse of :func:`result_dict`."""
+    if not data["findings"]:  # pass/skip: the same few results in every project of a group
+        key = (data["id"], data["family"], data["title"], data["severity"], data["status"],
+               data["url"], data.get("skip_reason"), tuple(data.get("fix", ())))  # fmt: skip
+        found = _PLAIN.get(key)
+        if found is None:
+            found = _make_result(data)
+            if len(_PLAIN) < MAX_PLAIN:
+                _PLAIN[key] = found
+        return found
+    return _make_result(data)
+
+
+def _make_result(data: Mapping[str, Any]) -> RuleResult:
+    return RuleResult(
+        id=str(data["id"]),
+        family=str(data["family"]),
+        title=str(data["title"]),
+        severity=cast(Severity, str(data["severity"])),
+        status=cast(Status, str(data["status"])),
+        url=str(data["url"]),
+        findings=tuple(
+            Finding(str(f["message"]), f.get("path"), f.get("line"), f.get("fix"))
+            for f in data["findings"]
+        ),
+        skip_reason=data.get("skip_reason"),
+        fix=tuple(str(fix) for fix in data.get("fix", ())),
+    )
+
+
+def project_from_dict(data: Mapping[str, Any]) -> RepoReport:
+    """The :class:`RepoReport` behind one ``projects[]`` entry (the inverse of
+    :func:`project_dict`); raises ``KeyError``/``TypeError``/``ValueError`` on a bad entry."""
+    return RepoReport(
+        name=str(data["name"]),
+        results=tuple(result_from_dict(r) for r in data["results"]),
+        web_url=data.get("web_url"),
+        seconds=float(data.get("seconds", 0.0)),
+        fail_on=str(data.get("fail_on", "warning")),
+        preservation=data.get("preservation"),
+    )
+
+
+def head_dict(run: RunView, fail_on: str | None = None) -> dict[str, Any]:
+    """Everything but the ``projects[]`` list (which :func:`chunks` streams)."""
+    head: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "hepci", "version": __version__},
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -57,13 +117,62 @@ def to_dict(run: AuditRun, fail_on: str | None = None) -> dict[str, Any]:
             "not_audited": len(run.failures),
             "failed_rules": run.counts(),
         },
-        "projects": [_project(r) for r in run.reports],
-        "failures": [
-            {"target": f.target, "error": f.message, "exit_code": f.exit_code} for f in run.failures
-        ],
-        "skipped_targets": [{"target": s.target, "reason": s.reason} for s in run.skipped],
     }
+    scope = run_scope(run)
+    if scope is not None:
+        head["scope"] = scope
+    return head
 
 
-def render(run: AuditRun, fail_on: str | None = None) -> str:
-    return json.dumps(to_dict(run, fail_on), indent=2, ensure_ascii=False) + "\n"
+def _indented(value: Any, level: int) -> str:
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return text.replace("\n", "\n" + " " * level)
+
+
+def _project_lines(run: RunView) -> Iterator[str]:
+    """Each project as one compact JSON line (straight from the spool when there is one:
+    its lines are already this text)."""
+    raw = getattr(run.reports, "raw_lines", None)
+    if callable(raw):
+        for line in raw():
+            yield line.rstrip("\n")
+        return
+    for report in run.reports:
+        yield json.dumps(project_dict(report), ensure_ascii=False, separators=(",", ":"))
+
+
+def chunks(run: RunView, fail_on: str | None = None) -> Iterator[str]:
+    """The report as pieces of text: the head (indented), one line per project, the tail.
+
+    Projects are compact (one line each): json's indenting encoder is pure Python and cost
+    10 ms per project, more than auditing it."""
+    head = head_dict(run, fail_on)
+    yield "{\n"
+    for key, value in head.items():
+        yield f"  {json.dumps(key)}: {_indented(value, 2)},\n"
+    yield '  "projects": ['
+    for index, line in enumerate(_project_lines(run)):
+        yield ("," if index else "") + "\n    " + line
+    yield "\n  ],\n" if len(run.reports) else "],\n"
+    failures = [
+        {"target": f.target, "error": f.message, "exit_code": f.exit_code} for f in run.failures
+    ]
+    skipped = [{"target": s.target, "reason": s.reason} for s in run.skipped]
+    yield f'  "failures": {_indented(failures, 2)},\n'
+    yield f'  "skipped_targets": {_indented(skipped, 2)}\n'
+    yield "}\n"
+
+
+def to_dict(run: RunView, fail_on: str | None = None) -> dict[str, Any]:
+    """The whole report as one dictionary (small runs and tests; writers use :func:`chunks`)."""
+    data = head_dict(run, fail_on)
+    data["projects"] = [project_dict(r) for r in run.reports]
+    data["failures"] = [
+        {"target": f.target, "error": f.message, "exit_code": f.exit_code} for f in run.failures
+    ]
+    data["skipped_targets"] = [{"target": s.target, "reason": s.reason} for s in run.skipped]
+    return data
+
+
+def render(run: RunView, fail_on: str | None = None) -> str:
+    return "".join(chunks(run, fail_on))

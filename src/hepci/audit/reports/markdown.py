@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from hepci.audit.model import FAMILIES, AuditRun, RepoReport, RuleResult
+from collections.abc import Iterator
+
+from hepci.audit.model import FAMILIES, RepoReport, RuleResult
+from hepci.audit.reports import RunView
 
 ICON = {"pass": "✅", "fail": "❌", "skip": "⏭️", "error": "💥"}
 SEVERITY_ICON = {"error": "🔴", "warning": "🟠", "info": "🔵"}
@@ -57,31 +60,36 @@ def _project(report: RepoReport, heading: str) -> list[str]:
     return [*out, ""]
 
 
-def render(run: AuditRun, fail_on: str | None = None) -> str:
-    out = ["# hepci audit", ""]
+def _blocks(run: RunView) -> Iterator[list[str]]:
+    """The report's lines, a block at a time (the summary table, then one per project)."""
     counts = run.counts()
-    out.append(
+    yield [
+        "# hepci audit",
+        "",
         f"{len(run.reports)} audited, {len(run.failures)} not audited; failed rules: "
-        f"{counts['error']} error, {counts['warning']} warning, {counts['info']} info."
-    )
-    out.append("")
+        f"{counts['error']} error, {counts['warning']} warning, {counts['info']} info.",
+        "",
+    ]
     heading = "##"
     if len(run.reports) > 1:
         families = list(FAMILIES)
-        out += ["| Project | Score | " + " | ".join(families) + " |"]
-        out += ["|---|---:|" + "---:|" * len(families)]
+        yield [
+            "| Project | Score | " + " | ".join(families) + " |",
+            "|---|---:|" + "---:|" * len(families),
+        ]
         for report in run.reports:
             scores = {s.family: s.score for s in report.family_scores()}
             cells = ["–" if scores.get(f) is None else str(scores[f]) for f in families]
             total = report.score()
-            out.append(
+            yield [
                 f"| {_cell(report.name)} | {'–' if total is None else total} | "
                 + " | ".join(cells)
                 + " |"
-            )
-        out.append("")
+            ]
+        yield [""]
     for report in run.reports:
-        out += _project(report, heading)
+        yield _project(report, heading)
+    out: list[str] = []
     if run.failures:
         out += ["## Not audited", ""]
         out += [f"- `{f.target}`: {_cell(f.message)}" for f in run.failures]
@@ -90,4 +98,15 @@ def render(run: AuditRun, fail_on: str | None = None) -> str:
         out += ["## Skipped", ""]
         out += [f"- `{s.target}`: {_cell(s.reason)}" for s in run.skipped]
         out.append("")
-    return "\n".join(out)
+    if out:
+        yield out
+
+
+def chunks(run: RunView, fail_on: str | None = None) -> Iterator[str]:
+    for number, block in enumerate(_blocks(run)):
+        text = "\n".join(block)
+        yield "\n" + text if number else text
+
+
+def render(run: RunView, fail_on: str | None = None) -> str:
+    return "".join(chunks(run, fail_on))

@@ -6,7 +6,11 @@ Plain text with ANSI colours when writing to a terminal. It does not import rich
 
 from __future__ import annotations
 
-from hepci.audit.model import FAMILIES, SEVERITY_RANK, AuditRun, RepoReport, RuleResult
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from hepci.audit.model import FAMILIES, SEVERITY_RANK, RepoReport
+from hepci.audit.reports import RunView
 
 CODES = {
     "bold": "1",
@@ -78,51 +82,69 @@ def _report(paint: _Painter, report: RepoReport, verbose: bool) -> list[str]:
     return lines
 
 
-def _group(paint: _Painter, run: AuditRun) -> list[str]:
-    """Many projects: one line each, then the rules failing most often (``-v``: everything)."""
-    width = min(max(len(r.name) for r in run.reports), 50)
+@dataclass
+class _Failing:
+    """One rule's failures over a group: how often, and the codemods that fix them."""
+
+    severity: str
+    title: str
+    count: int = 0
+    fixes: dict[str, None] = field(default_factory=dict)
+
+
+def _group(paint: _Painter, run: RunView) -> list[str]:
+    """Many projects: one line each, then the rules failing most often (``-v``: everything).
+
+    One pass over the projects, keeping a small row for each (not its report)."""
+    rows: list[tuple[int, str, dict[str, int | None], int | None, int]] = []
+    failing: dict[str, _Failing] = {}
+    for report in run.reports:
+        scores = {s.family: s.score for s in report.family_scores()}
+        failed = report.failed()
+        rows.append((report.score() or -1, report.name, scores, report.score(), len(failed)))
+        for result in failed:
+            entry = failing.setdefault(result.id, _Failing(result.severity, result.title))
+            entry.count += 1
+            entry.fixes.update(dict.fromkeys(result.available_fixes()))
+    width = min(max(len(row[1]) for row in rows), 50)
     head = f"{'project':<{width}} score " + " ".join(f"{f:>4}" for f in FAMILIES) + "  failed"
     lines = [paint(head, "bold")]
-    for report in sorted(run.reports, key=lambda r: (r.score() or -1, r.name)):
-        scores = {s.family: s.score for s in report.family_scores()}
+    for _, name, scores, score, nfailed in sorted(rows, key=lambda row: (row[0], row[1])):
         cells = " ".join(paint.score(scores.get(f), 4) for f in FAMILIES)
-        name = report.name if len(report.name) <= width else "…" + report.name[-width + 1 :]
-        lines.append(
-            f"{name:<{width}} {paint.score(report.score(), 5)} {cells}  {len(report.failed()):>6}"
-        )
-    counts: dict[str, list[RuleResult]] = {}
-    for report in run.reports:
-        for result in report.failed():
-            counts.setdefault(result.id, []).append(result)
-    if counts:
+        shown = name if len(name) <= width else "…" + name[-width + 1 :]
+        lines.append(f"{shown:<{width}} {paint.score(score, 5)} {cells}  {nfailed:>6}")
+    if failing:
         lines += ["", paint("Failing most often:", "bold")]
-        ranked = sorted(counts.values(), key=lambda rs: (-SEVERITY_RANK[rs[0].severity], -len(rs)))
-        for results in ranked:
-            first = results[0]
-            fixes = dict.fromkeys(f for r in results for f in r.available_fixes())
-            fix = paint(f"  (hepci upgrade: {', '.join(fixes)})", "cyan") if fixes else ""
+        ranked = sorted(
+            failing.items(), key=lambda kv: (-SEVERITY_RANK[kv[1].severity], -kv[1].count)
+        )
+        for rule_id, entry in ranked:
+            fix = (
+                paint(f"  (hepci upgrade: {', '.join(entry.fixes)})", "cyan") if entry.fixes else ""
+            )
             lines.append(
-                f"  {paint(first.id, SEVERITY_STYLE[first.severity])} [{first.severity}] "
-                f"{first.title}: {len(results)} of {len(run.reports)} projects{fix}"
+                f"  {paint(rule_id, SEVERITY_STYLE[entry.severity])} [{entry.severity}] "
+                f"{entry.title}: {entry.count} of {len(rows)} projects{fix}"
             )
     lines.append("")
     return lines
 
 
-def _thresholds(run: AuditRun) -> str:
+def _thresholds(run: RunView) -> str:
     return "/".join(sorted({r.fail_on for r in run.reports})) or "warning"
 
 
-def render(
-    run: AuditRun, fail_on: str | None = None, *, color: bool = False, verbose: bool = False
-) -> str:
+def chunks(
+    run: RunView, fail_on: str | None = None, *, color: bool = False, verbose: bool = False
+) -> Iterator[str]:
+    """The report in pieces: the group table at once, or one project at a time."""
     paint = _Painter(color)
-    lines: list[str] = []
     if len(run.reports) > 1 and not verbose:
-        lines += _group(paint, run)
+        yield "\n".join(_group(paint, run)) + "\n"
     else:
         for report in run.reports:
-            lines += _report(paint, report, verbose)
+            yield "\n".join(_report(paint, report, verbose)) + "\n"
+    lines: list[str] = []
     for failure in run.failures:
         lines.append(paint(f"not audited: {failure.target}: {failure.message}", "bold red"))
     for skipped in run.skipped:
@@ -133,4 +155,10 @@ def render(
         f"{counts['error']} error, {counts['warning']} warning, {counts['info']} info "
         f"· fail-on {fail_on or _thresholds(run)} → exit {run.exit_code(fail_on)}"
     )
-    return "\n".join(lines) + "\n"
+    yield "\n".join(lines) + "\n"
+
+
+def render(
+    run: RunView, fail_on: str | None = None, *, color: bool = False, verbose: bool = False
+) -> str:
+    return "".join(chunks(run, fail_on, color=color, verbose=verbose))

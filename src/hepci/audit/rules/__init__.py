@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("ci", "ci_more", "img", "wf", "tst", "repo", "gl")
+MODULES = ("ci", "ci_more", "img", "pin", "wf", "tst", "repo", "pres", "gl")
 
 
 def load_all() -> None:

@@ -14,6 +14,39 @@ from hepci.core.cimodel import Include
 
 PINNED_REF = re.compile(r"^(v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?|[0-9a-f]{40})$")
 SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
+FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+SHORT_SHA = re.compile(r"^[0-9a-f]{7,39}$")
+VERSION_TAG = re.compile(r"^(?:[A-Za-z0-9_.-]*[-_/])?v?\d+\.\d+\.\d+(?:[-+.][0-9A-Za-z.-]+)?$")
+PARTIAL_VERSION = re.compile(r"^v?\d+(?:\.\d+)?$")
+
+
+def ref_problem(ref: str | None, how: str) -> str | None:
+    """Why an include ``ref`` (project, remote URL) or component version moves, else ``None``.
+
+    Decided by shape alone (no call to the forge): a full commit SHA or a ref that looks like
+    a release (``1.2.3``, ``v2025.09.0``, ``release-1.2.3``) is pinned; a missing ref, ``HEAD``,
+    ``~latest``, a partial version (``1``, ``1.2``), an abbreviated SHA and anything else
+    (``main``, ``master``, ``develop``...) is not. ``$CI_COMMIT_SHA`` is a full SHA.
+    """
+    if ref is None or not ref.strip():
+        return "no `ref`: follows the default branch" if how != "component" else "no version"
+    ref = ref.strip()
+    if ref in ("$CI_COMMIT_SHA", "${CI_COMMIT_SHA}") or FULL_SHA.match(ref):
+        return None
+    if ref.startswith("~latest"):
+        return f"`{ref}` moves with every release"
+    if ref == "HEAD":
+        return "`HEAD` follows the default branch"
+    if SHORT_SHA.match(ref) and not ref.isdigit():
+        return (
+            f"abbreviated SHA `{ref}`: a branch or tag of that name would win and it can become "
+            "ambiguous; use the full 40-character SHA"
+        )
+    if VERSION_TAG.match(ref):
+        return None
+    if PARTIAL_VERSION.match(ref):
+        return f"partial version `{ref}` moves with every release"
+    return f"`{ref}` looks like a branch, not a tag or full commit SHA"
 
 
 def ci_files(ctx: AuditContext) -> list[LoadedFile]:
@@ -29,7 +62,7 @@ def job_location(ctx: AuditContext, name: str, key: str | None = None) -> tuple[
     tree = ctx.ci.tree
     if tree is None:
         return ctx.ci.path, 1
-    found = _key_location(ctx, name, key, 0) if key else None
+    found = _key_location(ctx, name, key) if key else None
     if found:
         return found
     for loaded in reversed(tree.files):
@@ -39,26 +72,33 @@ def job_location(ctx: AuditContext, name: str, key: str | None = None) -> tuple[
     return ctx.ci.path, 1
 
 
-def _key_location(ctx: AuditContext, name: str, key: str, depth: int) -> tuple[str, int] | None:
+def _key_location(ctx: AuditContext, name: str, key: str) -> tuple[str, int] | None:
+    """Where ``key`` of job ``name`` is written: the job itself, else the first parent along
+    ``extends`` (depth first, in order, at most GitLab's 11 levels). Each job is looked at once:
+    a hostile file whose jobs each extend the same 100 others has 100^11 paths, not jobs."""
     tree = ctx.ci.tree
-    if tree is None or depth > 11:
+    if tree is None:
         return None
-    for loaded in [tree.files[0], *reversed(tree.files[1:])]:
-        job = loaded.config.jobs.get(name)
-        if job is None:
+    order = [tree.files[0], *reversed(tree.files[1:])]
+    seen: set[str] = set()
+    stack: list[tuple[str, int]] = [(name, 0)]
+    while stack:
+        job_name, depth = stack.pop()
+        if job_name in seen or depth > 11:
             continue
-        key_node = job.key(key)
-        if key_node is not None:
-            return loaded.path, key_node.start.lineno
-    parents: list[str] = []
-    for loaded in tree.files:
-        job = loaded.config.jobs.get(name)
-        if job is not None:
-            parents.extend(job.extends)
-    for parent in parents:
-        found = _key_location(ctx, parent, key, depth + 1)
-        if found:
-            return found
+        seen.add(job_name)
+        for loaded in order:
+            job = loaded.config.jobs.get(job_name)
+            key_node = job.key(key) if job is not None else None
+            if key_node is not None:
+                return loaded.path, key_node.start.lineno
+        parents = [
+            parent
+            for loaded in tree.files
+            if (job := loaded.config.jobs.get(job_name)) is not None
+            for parent in job.extends
+        ]
+        stack.extend((parent, depth + 1) for parent in reversed(parents))
     return None
 
 
@@ -101,24 +141,27 @@ def _remote_ref(url: str, project: str) -> str | bool | None:
     return url.split(marker, 1)[1].split("/", 1)[0] or None
 
 
+def template_ref(inc: Include, project: str) -> tuple[str, str | None] | None:
+    """(how, ref) when ``inc`` includes the hepci templates of ``project``, else ``None``."""
+    if inc.kind == "project" and inc.location.strip("/") == project:
+        return "project", inc.ref
+    if inc.kind == "component" and inc.component_project == project:
+        return "component", inc.ref
+    if inc.kind == "remote" and (found := _remote_ref(inc.location, project)) is not False:
+        return "remote", found if isinstance(found, str) else None
+    return None
+
+
 def template_uses(ctx: AuditContext) -> list[TemplateUse]:
     project = ctx.config.templates_project
     uses = []
     for loaded in ci_files(ctx):
         for inc in loaded.config.includes:
-            ref: str | None
-            if inc.kind == "project" and inc.location.strip("/") == project:
-                how, ref = "project", inc.ref
-            elif inc.kind == "component" and inc.component_project == project:
-                how, ref = "component", inc.ref
-            elif (
-                inc.kind == "remote" and (found := _remote_ref(inc.location, project)) is not False
-            ):
-                how, ref = "remote", found if isinstance(found, str) else None
-            else:
+            found = template_ref(inc, project)
+            if found is None:
                 continue
             node = inc.ref_node or inc.node
-            uses.append(TemplateUse(how, ref, loaded.path, node.start.lineno, inc))
+            uses.append(TemplateUse(found[0], found[1], loaded.path, node.start.lineno, inc))
     return uses
 
 

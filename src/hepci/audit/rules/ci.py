@@ -7,7 +7,14 @@ from typing import Any, ClassVar
 from hepci.audit.context import AuditContext
 from hepci.audit.model import Finding, Severity
 from hepci.audit.rule import Rule, Skip
-from hepci.audit.rules._ci import PINNED_REF, behind, ci_files, semver, template_uses
+from hepci.audit.rules._ci import (
+    PINNED_REF,
+    behind,
+    ci_files,
+    ref_problem,
+    semver,
+    template_uses,
+)
 
 
 class CiRule(Rule):
@@ -100,23 +107,12 @@ class CI004(CiRule):
         return [Finding(f"no include of the {project} templates", ctx.ci.path, 1)]
 
 
-def _pin_problem(ref: str | None, how: str) -> str | None:
-    if ref is None or not ref.strip():
-        return "no `ref`: follows the default branch" if how != "component" else "no version"
-    if ref.startswith("~latest"):
-        return f"`{ref}` moves with every release"
-    if PINNED_REF.match(ref):
-        return None
-    if semver(ref + ".0.0") or semver(ref + ".0"):
-        return f"partial version `{ref}` moves with every release"
-    return f"`{ref}` looks like a branch, not a tag or full commit SHA"
-
-
 class CI005(CiRule):
     """hepci template includes are pinned to a tag or a full SHA
 
     A branch, a missing `ref`, `~latest` or a partial version changes the pipeline without a
     commit in your repository, which breaks reproducibility. Pin a release tag (or a full SHA).
+    Includes of other projects are checked the same way by [PIN001](#pin001)–[PIN003](#pin003).
     """
 
     requires: ClassVar[frozenset[str]] = frozenset({"CI004"})
@@ -125,7 +121,7 @@ class CI005(CiRule):
     def check(self, ctx: AuditContext) -> list[Finding]:
         found = []
         for use in template_uses(ctx):
-            problem = _pin_problem(use.ref, use.how)
+            problem = ref_problem(use.ref, use.how)
             if problem:
                 file = use.include.files[0] if use.include.files else use.include.location
                 found.append(

@@ -103,6 +103,7 @@ class GL004(GlRule):
     """
 
     severity: ClassVar[Severity] = "info"
+    volatile: ClassVar[bool] = True  # today's date and last_activity_at: re-run on cache hits
 
     def check(self, ctx: AuditContext) -> list[Finding]:
         stamp = _meta(ctx).last_activity_at
