@@ -193,7 +193,7 @@ def test_cli_check_write_check(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 def test_registry_ids_unique() -> None:
     ids = [c.id for c in ALL_CODEMODS]
-    assert len(ids) == len(set(ids)) == 10
+    assert len(ids) == len(set(ids)) == 12
 
 
 ANCHORS = """\

@@ -77,9 +77,10 @@ def test_apply_three_requests_per_changed_project_and_rerun_is_noop(
     assert len(changed) >= 5, created
     assert _ok(double, COMMITS) == len(created)
     assert counts.get(MRS, 0) == len(changed)
-    # per changed project: HEAD + commit + MR; plus one shared write-scope probe
-    per_project = counts.get(COMMITS, 0) - 1 + counts.get(MRS, 0) + counts.get(HEADS, 0)
-    assert per_project <= 3 * len(created)
+    # per changed project: protection rules + HEAD + commit + MR; plus one write-scope probe
+    rules = counts.get("GET /projects/:id/protected_branches", 0)
+    per_project = counts.get(COMMITS, 0) - 1 + counts.get(MRS, 0) + counts.get(HEADS, 0) + rules
+    assert rules == len(created) and per_project <= 4 * len(created)
     mrs = _open_mrs(world)
     assert set(mrs.values()) == {1} and len(mrs) == len(changed)
     # Nothing was pushed to a default branch, and every MR targets one.
@@ -169,8 +170,10 @@ def test_protected_upgrade_branch_is_reported_not_pushed(
          "--token", world.tokens.owner, "--journal", str(tmp_path / "j")]
     )  # fmt: skip
     out = capsys.readouterr().out
-    assert code == 3  # incomplete: every changed project was refused, and says why
-    assert "not allowed to push" in out and world.tokens.owner not in out
+    # the owner reads the rules: every changed project is skipped before any write, with why
+    assert code == 0
+    assert "hepci/upgrade is protected (rule 'hepci/*')" in out and world.tokens.owner not in out
+    assert _ok(double, COMMITS) == 0
     assert not _open_mrs(world)
     assert all(BRANCH not in p.repo.branches for p in world.state.projects.values())
 

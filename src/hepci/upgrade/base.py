@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from hepci.core.yamledit import (
     AliasNode,
@@ -27,6 +27,7 @@ from hepci.core.yamledit.edits import Edit
 
 if TYPE_CHECKING:
     from hepci.core.cimodel import CiConfig
+    from hepci.upgrade.registry import ImageRef
     from hepci.upgrade.versions import ReleasePolicy
 
 Path = tuple[str | int, ...]
@@ -58,6 +59,12 @@ class Proposal:
         return [edit for unit in self.units for edit in unit]
 
 
+class DigestLookup(Protocol):
+    """Tag → digest (``registry.RegistryClient``); raises a ``HepciError`` when it cannot."""
+
+    def digest(self, image: str | ImageRef) -> str: ...
+
+
 @dataclass(frozen=True)
 class UpgradeContext:
     """Settings shared by every codemod in a run."""
@@ -65,6 +72,7 @@ class UpgradeContext:
     releases: ReleasePolicy
     cern: bool = False
     templates_project: str = "hepci/hepci"
+    digests: DigestLookup | None = None  # set when `pin-digests` runs (it asks registries)
 
 
 class Codemod:
@@ -72,7 +80,8 @@ class Codemod:
 
     id: ClassVar[str] = ""
     rules: ClassVar[tuple[str, ...]] = ()
-    profile: ClassVar[str | None] = None  # "cern": only with the CERN profile switched on
+    profile: ClassVar[str | None] = None  # "cern": only with the CERN profile switched on;
+    # "network": asks registries, only when selected by name or with --refresh-digests
 
     @classmethod
     def summary(cls) -> str:
@@ -194,6 +203,7 @@ def select_codemods(
     ignore: Sequence[str] = (),
     *,
     cern: bool = False,
+    network: bool = False,
 ) -> list[type[Codemod]]:
     """Filter by codemod ID or audit rule ID (``--select/--ignore``), and by profile."""
 
@@ -207,6 +217,8 @@ def select_codemods(
         if ignore and matches(cls, ignore):
             continue
         if cls.profile == "cern" and not cern and not (select and cls.id in select):
+            continue
+        if cls.profile == "network" and not network and not (select and matches(cls, select)):
             continue
         chosen.append(cls)
     return chosen

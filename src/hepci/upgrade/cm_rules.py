@@ -168,6 +168,17 @@ class _Family:
 
     parents: dict[str, list[str]] = field(default_factory=dict)
     unknown: dict[str, list[str]] = field(default_factory=dict)
+    _heirs: dict[str, set[str]] | None = None
+
+    def heirs(self, name: str, definers: set[str]) -> set[str]:
+        """The jobs of ``definers`` (always the same set) that inherit from ``name``; the
+        reverse map is built once, so asking for every job stays linear in the ancestries."""
+        if self._heirs is None:
+            self._heirs = {}
+            for heir in definers:
+                for ancestor in self.ancestors(heir):
+                    self._heirs.setdefault(ancestor, set()).add(heir)
+        return self._heirs.get(name, set()) - {name}
 
     def ancestors(self, name: str) -> set[str]:
         seen: set[str] = set()
@@ -255,7 +266,7 @@ class OnlyExceptToRules(Codemod):
         inherited = family.ancestors(name) & definers
         if inherited:
             raise Unsupported(f"inherits `only/except/rules` from {sorted(inherited)}")
-        heirs = [n for n in definers if n != name and name in family.ancestors(n)]
+        heirs = family.heirs(name, definers)
         if heirs:
             raise Unsupported(f"jobs {sorted(heirs)} extend it with their own policy")
 

@@ -22,8 +22,17 @@ import re
 from hepci import __version__
 from hepci.core.cimodel import CiConfig, Include
 from hepci.core.yamledit import SequenceNode, YamlFile
-from hepci.core.yamledit.edits import Edit, InsertKey, SetScalar
-from hepci.upgrade.base import Codemod, Path, Proposal, UpgradeContext, mapping_of, own_key
+from hepci.core.yamledit.edits import DeleteKey, Edit, InsertKey, RenameKey, SetScalar
+from hepci.upgrade.base import (
+    Codemod,
+    Path,
+    Proposal,
+    UpgradeContext,
+    has_anchor_or_alias,
+    mapping_of,
+    merge_sources,
+    own_key,
+)
 from hepci.upgrade.versions import (
     ReleasePolicy,
     format_version,
@@ -137,4 +146,70 @@ class BumpTemplates(Codemod):
                 proposal.manual.append(self.manual(message, include.node, "CI006"))
                 return
             edits.append(SetScalar((*base, "integrity"), digest))
+        proposal.add(*edits)
+
+
+_TEMPLATE_FILE = re.compile(r"^/?ci-templates/(?P<name>[^/]+)\.ya?ml$")
+FIRST_COMPONENT_RELEASE = (0, 1, 0)
+"""The first release whose tagged tree has ``templates/`` (every release since)."""
+
+
+class ProjectToComponent(Codemod):
+    """`include: project` of the hepci templates turned into the same `component:` include.
+
+    ``{project: P, ref: R, file: /ci-templates/X.yml, inputs: ...}`` becomes
+    ``{component: $CI_SERVER_FQDN/P/X@R, inputs: ...}``: the same file (``templates/X/
+    template.yml`` is a byte copy of ``ci-templates/X.yml``), the same inputs and ``rules``,
+    written as a minimal patch (the key renamed, ``ref`` and ``file`` removed). An unpinned or
+    branch ``ref`` becomes the newest release, as ``bump-templates`` does. Left alone, with a
+    note: a commit SHA (it may predate ``templates/``), several files in one include, anchors
+    or merge keys. Skip it (``--ignore project-to-component``) on a GitLab without CI/CD
+    components (before 17.0).
+    """
+
+    id = "project-to-component"
+    rules = ("CI004",)
+
+    def propose(self, file: YamlFile, config: CiConfig, ctx: UpgradeContext) -> Proposal:
+        proposal = Proposal()
+        as_list = isinstance(config.find("include"), SequenceNode)
+        for include in config.includes:
+            if include.kind == "project" and _ours_project(include, ctx.templates_project):
+                base: Path = ("include", include.index) if as_list else ("include",)
+                self._convert(include, base, ctx, proposal)
+        return proposal
+
+    def _refusal(self, include: Include, ctx: UpgradeContext) -> str | None:
+        node = mapping_of(include.node)
+        if node is None or has_anchor_or_alias(node) or merge_sources(node):
+            return "it uses an anchor, alias or merge key"
+        if len(include.files) != 1 or not _TEMPLATE_FILE.match(include.files[0].strip()):
+            return "it names several files: write one `component:` include per template"
+        if include.ref is not None and is_sha(include.ref):
+            return "it is pinned to a commit, which may predate `templates/`: pin a release"
+        target = new_ref(include.ref, ctx.releases) or include.ref
+        version = parse_version(target)
+        if version is None or version < FIRST_COMPONENT_RELEASE:
+            return f"{target!r} has no components (the first is {format_version(FIRST_COMPONENT_RELEASE)})"
+        return None
+
+    def _convert(
+        self, include: Include, base: Path, ctx: UpgradeContext, proposal: Proposal
+    ) -> None:
+        why = self._refusal(include, ctx)
+        if why is not None:
+            message = f"`include: project` of {ctx.templates_project} kept: {why}"
+            proposal.manual.append(self.manual(message, include.node))
+            return
+        match = _TEMPLATE_FILE.match(include.files[0].strip())
+        assert match is not None  # checked by _refusal
+        ref = new_ref(include.ref, ctx.releases) or include.ref
+        address = f"$CI_SERVER_FQDN/{include.location.strip('/')}/{match['name']}@{ref}"
+        edits: list[Edit] = [
+            RenameKey((*base, "project"), "component"),
+            SetScalar((*base, "component"), address),
+            DeleteKey((*base, "file")),
+        ]
+        if include.ref_node is not None:
+            edits.append(DeleteKey((*base, "ref")))
         proposal.add(*edits)

@@ -13,13 +13,15 @@ from hepci.upgrade.cm_deprecated import (
     TypeToStage,
 )
 from hepci.upgrade.cm_image import LegacyImageBuild
+from hepci.upgrade.cm_pin import PinDigests
 from hepci.upgrade.cm_rules import OnlyExceptToRules
-from hepci.upgrade.cm_templates import BumpTemplates
+from hepci.upgrade.cm_templates import BumpTemplates, ProjectToComponent
 
 ALL_CODEMODS: tuple[type[Codemod], ...] = (
     BumpTemplates,
     LegacyImageBuild,
     IncludeWithInputs,
+    ProjectToComponent,  # after the two that may write `include: project`/`with:`
     TypeToStage,
     GlobalToDefault,
     CiBuildVariables,
@@ -27,6 +29,7 @@ ALL_CODEMODS: tuple[type[Codemod], ...] = (
     ArtifactsPublic,
     OnlyExceptToRules,
     CvmfsTag,
+    PinDigests,
 )
 
 

@@ -8,15 +8,17 @@ reported and the others still apply. Nothing here writes files.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hepci.core.cimodel import ci_config
-from hepci.core.yamledit import SourceText, YamlFile, parse_bytes, parse_source
-from hepci.core.yamledit.edits import Edit, apply_edits
-from hepci.errors import HepciError, UnsafeEditError
+from hepci.core.yamledit import SourceText, YamlFile, parse_bytes
+from hepci.core.yamledit.batch import apply_units
+from hepci.core.yamledit.edits import Edit
+from hepci.core.yamledit.nodes import no_cycle_collection
+from hepci.errors import HepciError
 from hepci.upgrade.base import Codemod, Manual, UpgradeContext
+from hepci.upgrade.textdiff import changed_lines, unified_diff
 
 
 @dataclass
@@ -70,7 +72,7 @@ class FileUpgrade:
 
     def diff(self, label: str | None = None) -> str:
         name = label or self.path
-        lines = difflib.unified_diff(
+        lines = unified_diff(
             self.original.splitlines(keepends=True),
             self.text.splitlines(keepends=True),
             fromfile=f"a/{name}",
@@ -79,41 +81,32 @@ class FileUpgrade:
         return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
-def _changed_lines(before: str, after: str) -> tuple[int, int]:
-    removed = added = 0
-    for line in difflib.ndiff(before.splitlines(), after.splitlines()):
-        if line.startswith("- "):
-            removed += 1
-        elif line.startswith("+ "):
-            added += 1
-    return removed, added
+def _apply(file: YamlFile, units: list[list[Edit]], run: CodemodRun) -> YamlFile:
+    """Apply each unit on its own (all or nothing per unit); refused units are recorded.
 
-
-def _apply(file: YamlFile, units: list[list[Edit]], run: CodemodRun) -> str:
-    """Apply each unit on its own (all or nothing per unit); refused units are recorded."""
-    current = file
-    for unit in units:
-        try:
-            result = apply_edits(current, unit)
-        except UnsafeEditError as exc:
-            run.refused.append(exc.message)
-            continue
-        if result.changed:
+    :func:`~hepci.core.yamledit.batch.apply_units` does it in linear time: units inside one
+    job are edited and verified on that job's text, then the file is re-parsed and verified once.
+    """
+    result = apply_units(file, units)
+    for outcome in result.outcomes:
+        if outcome.error is not None:
+            run.refused.append(outcome.error.message)
+        elif outcome.changed:
             run.applied += 1
-            current = _reparse(current, result.text)
-    return current.text
-
-
-def _reparse(file: YamlFile, text: str) -> YamlFile:
-    source = SourceText(text, file.source.encoding, file.source.bom)
-    limits = file.documents[0].limits if file.documents else None
-    return parse_source(source, file.path, limits)
+    return result.file
 
 
 def upgrade_file(
     file: YamlFile, codemods: Sequence[type[Codemod]], ctx: UpgradeContext
 ) -> FileUpgrade:
     """Run ``codemods`` in order over ``file``; return the new text and the report."""
+    with no_cycle_collection():  # node trees and data make no reference cycles
+        return _upgrade_file(file, codemods, ctx)
+
+
+def _upgrade_file(
+    file: YamlFile, codemods: Sequence[type[Codemod]], ctx: UpgradeContext
+) -> FileUpgrade:
     outcome = FileUpgrade(file.path, file.text, file.text, source=file.source)
     current = file
     for cls in codemods:
@@ -127,10 +120,10 @@ def upgrade_file(
         run.manual.extend(proposal.manual)
         if not proposal.units:
             continue
-        text = _apply(current, proposal.units, run)
-        if text != current.text:
-            run.lines_before, run.lines_after = _changed_lines(current.text, text)
-            current = _reparse(current, text)
+        edited = _apply(current, proposal.units, run)
+        if edited.text != current.text:
+            run.lines_before, run.lines_after = changed_lines(current.text, edited.text)
+            current = edited
     outcome.text = current.text
     return outcome
 

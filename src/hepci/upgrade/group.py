@@ -1,10 +1,14 @@
 """``hepci upgrade gitlab:GROUP``: plan every project, then (``--apply``) one MR per project.
 
 Reading reuses the remote-audit machinery (:func:`hepci.gitlab.sources.remote_snapshots`:
-one listing, batched GraphQL blob reads with blob ids, REST fallback). Released template
-versions come from the templates project's tags (one request; the local list if
+one listing, batched GraphQL blob reads with blob ids, REST fallback), on the same clients
+(one budget, one deadline policy for the whole command). Only the group's own projects are
+listed (``with_shared=false``: a project shared into the group is another group's). Released
+template versions come from the templates project's tags (one request; the local list if
 unreadable). Skipped with a reason: archived, empty, mirrored, repository disabled, role
-below Developer (when ``--apply``). Writes: see :mod:`hepci.upgrade.group_write`.
+below Developer (when ``--apply``: GitLab's group listing has no ``permissions``, so the
+projects the token may push to come from a second listing with ``min_access_level=30``; an
+admin may push everywhere). Writes: see :mod:`hepci.upgrade.group_write`.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from hepci.errors import ExitCode, RemoteError
-from hepci.gitlab.client import ClientPool
+from hepci.gitlab.client import ClientPool, remote_error
 from hepci.gitlab.model import Snapshot
+from hepci.gitlab.settings import Shard
 from hepci.upgrade.base import Codemod, UpgradeContext
+from hepci.upgrade.cm_pin import digest_lookup
 from hepci.upgrade.group_write import (
     Journal,
     JournalEntry,
@@ -51,6 +57,9 @@ class GroupOptions:
     gitlab_url: str | None = None
     token: str | None = None
     quiet: bool = False
+    timeout: float | None = None  # seconds per request, retries included (None: the default)
+    max_response_mb: int | None = None
+    shard: str | None = None  # K/N; None: CI_NODE_INDEX/CI_NODE_TOTAL when set (parallel jobs)
 
 
 @dataclass
@@ -77,15 +86,37 @@ def _releases(pool: ClientPool, project: str) -> list[str]:
     return [str(t.name) for t in tags]
 
 
-def _skip_reason(snapshot: Snapshot, apply: bool) -> str | None:
+NO_PUSH = "no permission to push (role below Developer)"
+
+
+def _skip_reason(snapshot: Snapshot, apply: bool, writable: set[int] | None) -> str | None:
     info = snapshot.info
     if info.mirror:
         return "pull mirror (changes would be overwritten)"
     if info.repository_access_level == "disabled":
         return "repository disabled"
     if apply and info.access_level is not None and info.access_level < DEVELOPER:
-        return "no permission to push (role below Developer)"
+        return NO_PUSH
+    if apply and info.access_level is None and writable is not None and info.id not in writable:
+        return NO_PUSH
     return None
+
+
+def _writable(pool: ClientPool, target: str, snapshots: list[Snapshot]) -> set[int] | None:
+    """Ids of the target's projects the token may push to; ``None``: do not filter (a single
+    project, whose own entry tells, or an admin token)."""
+    from hepci.gitlab.rest import writable_project_ids
+    from hepci.gitlab.sources import parse_target
+
+    if all(s.info.access_level is not None for s in snapshots):
+        return None
+    if (pool.current_user() or {}).get("is_admin"):
+        return None
+    group = parse_target(target).path
+    try:
+        return writable_project_ids(pool, group)
+    except Exception as exc:
+        raise remote_error(exc, group, pool.settings) from None
 
 
 def plan_group(
@@ -99,17 +130,21 @@ def plan_group(
         options.allow_major,
         extra_releases=_releases(pool, options.templates_project),
     )
-    ctx = UpgradeContext(policy, cern=options.cern, templates_project=options.templates_project)
-    run = remote_snapshots(options.target, pool.settings)
+    ctx = UpgradeContext(
+        policy, cern=options.cern, templates_project=options.templates_project,
+        digests=digest_lookup(codemods),
+    )  # fmt: skip
+    run = remote_snapshots(options.target, pool.settings, pool=pool)
     result = GroupResult()
     snapshots: dict[str, Snapshot] = {}
     result.skipped.update({s.full_path: s.reason for s in run.skipped})
     result.failed.update({f.full_path: f.reason for f in run.failed})
-    for item in run.results:
-        snapshot = item.result
+    read = [item.result for item in run.results]
+    writable = _writable(pool, options.target, read) if options.apply and read else None
+    for snapshot in read:
         path = snapshot.info.full_path
         result.probe_project = result.probe_project or snapshot.info.id
-        reason = _skip_reason(snapshot, options.apply)
+        reason = _skip_reason(snapshot, options.apply, writable)
         if reason is not None:
             result.skipped[path] = reason
             continue
@@ -197,6 +232,8 @@ def apply_group(
     for path, entry in result.entries.items():
         if entry.status == "failed":
             result.failed[path] = entry.detail
+        elif entry.status == "skipped":
+            result.skipped[path] = entry.detail
 
 
 def print_plan(result: GroupResult, *, diffs: bool, out: TextIO | None = None) -> None:
@@ -228,6 +265,14 @@ def print_plan(result: GroupResult, *, diffs: bool, out: TextIO | None = None) -
     )
 
 
+def _shard(text: str | None) -> Shard | None:
+    """``--shard K/N``, else the ``parallel:`` job's ``CI_NODE_INDEX``/``CI_NODE_TOTAL``: each
+    project falls in exactly one shard (a hash of its path), so no project is written twice."""
+    import os
+
+    return Shard.parse(text) if text else Shard.from_env(os.environ)
+
+
 def run_group(
     options: GroupOptions,
     codemods: Sequence[type[Codemod]],
@@ -236,7 +281,13 @@ def run_group(
     """Plan (and with ``--apply`` write) a group; return the exit code."""
     from hepci.gitlab.settings import resolve_settings
 
-    settings = resolve_settings(url=options.gitlab_url, token=options.token)
+    limits: dict[str, Any] = {}
+    if options.timeout is not None:
+        limits["timeout"] = options.timeout
+    if options.max_response_mb is not None:
+        limits["max_response_bytes"] = options.max_response_mb * 2**20
+    limits["shard"] = _shard(options.shard)
+    settings = resolve_settings(url=options.gitlab_url, token=options.token, **limits)
     pool = ClientPool(settings)
     try:
         result, snapshots = plan_group(options, codemods, pool)

@@ -1,18 +1,20 @@
 """Group mode writes: per project one branch + one atomic commit + one merge request.
 
-Requests per changed project: ``HEAD`` of the first changed file (its last commit id and
-blob id: the optimistic lock), ``POST /repository/commits`` (branch created from the
-default branch with every changed file in one commit; ``force`` so a branch left by an
-interrupted run is replaced, never a second one), ``POST /merge_requests`` (409 "already
-exists" counts as done). Unchanged projects get no request at all. Every outcome goes to a
-JSON-lines journal first, so a killed run resumes where it stopped.
+Requests per changed project: the protection rules (``GET /protected_branches``: a rule
+covering the upgrade branch means no write at all), ``HEAD`` of the first changed file (its
+last commit id and blob id: the optimistic lock), ``POST /repository/commits`` (the branch
+created from the default branch with every changed file in one commit, **never** with
+``force``), ``POST /merge_requests`` (409 "already exists" counts as done). When the branch
+already exists the commit is refused and :mod:`hepci.upgrade.group_branch` decides: resume
+hepci's own branch, or report and leave one that holds anyone else's work. Unchanged projects
+get no request at all. Every outcome goes to a JSON-lines journal first, so a killed run
+resumes where it stopped.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import threading
 from dataclasses import asdict, dataclass
@@ -24,6 +26,13 @@ import gitlab
 from hepci.errors import RemoteError
 from hepci.gitlab.client import ClientPool, remote_error
 from hepci.gitlab.model import Snapshot
+from hepci.upgrade.group_branch import (
+    APPEND,
+    OPEN_MR,
+    inspect_branch,
+    protecting_rule,
+    trailer,
+)
 from hepci.upgrade.local import RepoPlan
 
 DESCRIPTION_LIMIT = 200_000
@@ -62,10 +71,9 @@ class Journal:
             self.entries[entry.project] = entry
             if self.path is None:
                 return
-            with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(asdict(entry)) + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
+            from hepci.core.safefs import append_line  # O_APPEND|O_NOFOLLOW, fsynced, 0600
+
+            append_line(self.path, json.dumps(asdict(entry)))
 
 
 class ScopeError(RemoteError):
@@ -106,16 +114,18 @@ def check_write_scope(pool: ClientPool, probe_project: int | None) -> None:
 
 
 def existing_mrs(pool: ClientPool, group: str, branch: str, single: int | None) -> dict[int, int]:
-    """``{project id: MR iid}`` of open MRs from ``branch`` (one paginated listing)."""
-    gl = pool.rest()
+    """``{project id: MR iid}`` of open MRs from ``branch`` (one paginated listing, loop-safe)."""
+    from urllib.parse import quote
+
+    from hepci.gitlab.rest import walk
+
+    where = f"/projects/{single}" if single is not None else f"/groups/{quote(group, safe='')}"
+    query = {"state": "opened", "source_branch": branch, "per_page": 100}
     try:
-        manager: Any = (
-            gl.projects.get(single, lazy=True).mergerequests
-            if single is not None
-            else gl.groups.get(group, lazy=True).mergerequests
-        )
-        mrs = manager.list(state="opened", source_branch=branch, iterator=True, per_page=100)
-        return {int(mr.project_id): int(mr.iid) for mr in mrs}
+        return {
+            int(mr["project_id"]): int(mr["iid"])
+            for mr in walk(pool, f"{where}/merge_requests", query, what=f"gitlab:{group}: MRs")
+        }
     except Exception as exc:
         raise remote_error(exc, group, pool.settings) from None
 
@@ -136,20 +146,30 @@ def _description(plan: RepoPlan) -> str:
     return "\n".join([*lines, "", "```diff", diff.rstrip("\n"), "```", ""])
 
 
-def commit_message(plan: RepoPlan, skip_ci: bool) -> str:
+def commit_message(plan: RepoPlan, skip_ci: bool, branch: str = "hepci/upgrade") -> str:
+    """Title, codemods, maybe ``[skip ci]``, and hepci's trailer last (how hepci later tells
+    its own commits from anyone else's)."""
     title = "ci: hepci upgrade (" + ", ".join(plan.rules) + ")"
     body = "Codemods: " + ", ".join(plan.codemods)
-    return f"{title}\n\n{body}" + ("\n\n[skip ci]" if skip_ci else "")
+    skip = "\n\n[skip ci]" if skip_ci else ""
+    return f"{title}\n\n{body}{skip}\n\n{trailer(branch)}"
 
 
 def apply_project(
     pool: ClientPool, snapshot: Snapshot, plan: RepoPlan, branch: str, skip_ci: bool
 ) -> JournalEntry:
-    """Branch + commit + MR for one changed project (3 requests)."""
+    """Branch + commit + MR for one changed project (4 requests)."""
     info = snapshot.info
     default = info.default_branch
     if default is None or branch == default:
         return JournalEntry(info.full_path, "skipped", "the upgrade branch is the default branch")
+    try:
+        rule = protecting_rule(pool, info, branch)
+    except gitlab.exceptions.GitlabError as exc:
+        raise remote_error(exc, info.full_path, pool.settings) from None
+    if rule is not None:
+        why = f"{branch} is protected (rule {rule!r}): hepci never pushes to a protected branch"
+        return JournalEntry(info.full_path, "skipped", why)
     project = pool.rest().projects.get(info.id, lazy=True)
     first = plan.changed[0].path
     try:
@@ -166,23 +186,54 @@ def apply_project(
         if outcome.path == first and head.get("X-Gitlab-Last-Commit-Id"):
             action["last_commit_id"] = head["X-Gitlab-Last-Commit-Id"]
         actions.append(action)
-    payload = {
+    payload = {  # never "force": it would overwrite whatever the branch holds
         "branch": branch,
         "start_branch": default,
-        "commit_message": commit_message(plan, skip_ci),
+        "commit_message": commit_message(plan, skip_ci, branch),
         "actions": actions,
-        "force": True,
     }
+    refused = _commit(pool, project, info.full_path, payload)
+    if refused is not None and "already exists" in refused:
+        return _existing(pool, project, snapshot, plan, branch=branch, payload=payload)
+    if refused is not None:
+        return JournalEntry(info.full_path, "failed", f"commit refused: {refused}")
+    return _open_mr(pool, project, info.full_path, plan, branch=branch, default=default)
+
+
+def _commit(pool: ClientPool, project: Any, path: str, payload: dict[str, Any]) -> str | None:
+    """Create the commit; ``None`` when done, else GitLab's reason (one line)."""
     try:
         project.commits.create(payload)
     except gitlab.exceptions.GitlabError as exc:
-        error = remote_error(exc, info.full_path, pool.settings)
         if "insufficient_scope" in str(getattr(exc, "error_message", "")):
             raise ScopeError(
                 "the token lacks the `api` scope: nothing was written", status=403
             ) from None
+        if not isinstance(exc, gitlab.exceptions.GitlabCreateError):
+            raise remote_error(exc, path, pool.settings) from None
+        error = remote_error(exc, path, pool.settings)
         detail = str(getattr(exc, "error_message", "") or error.message)
-        return JournalEntry(info.full_path, "failed", f"commit refused: {detail[:200]}")
+        return detail.splitlines()[0][:200] if detail else error.message
+    return None
+
+
+def _existing(
+    pool: ClientPool, project: Any, snapshot: Snapshot, plan: RepoPlan, *, branch: str,
+    payload: dict[str, Any],
+) -> JournalEntry:  # fmt: skip
+    """The branch is already there: resume it if it is hepci's and safe, else leave it."""
+    info = snapshot.info
+    try:
+        verdict = inspect_branch(pool, project, info, plan, branch)
+    except gitlab.exceptions.GitlabError as exc:
+        raise remote_error(exc, info.full_path, pool.settings) from None
+    if verdict.action == APPEND:  # on top of the branch (it is the default branch's HEAD)
+        refused = _commit(pool, project, info.full_path, {**payload, "start_branch": branch})
+        if refused is not None:
+            return JournalEntry(info.full_path, "failed", f"commit refused: {refused}")
+    elif verdict.action != OPEN_MR:
+        return JournalEntry(info.full_path, "skipped", verdict.reason)
+    default = str(info.default_branch)
     return _open_mr(pool, project, info.full_path, plan, branch=branch, default=default)
 
 

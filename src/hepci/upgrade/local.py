@@ -3,6 +3,14 @@
 Which files: the root ``.gitlab-ci.yml`` (or ``.gitlab-ci.yaml``) and every file it pulls in
 with ``include: local``, or exactly the files given. The same :func:`plan_repo` serves
 ``hepci upgrade PATH`` and each project of a group run.
+
+Locally the repository root is the directory given, or for a file the nearest folder above
+it holding ``.git`` (else its folder). Nothing outside it is read or written
+(:mod:`hepci.core.safefs`); a symbolic link inside it is written through to its target. Any
+input error (a file that cannot be read or parsed, a path leaving the root) stops a local run
+before anything is written: one line, exit 2 like ``hepci lint`` (a YAML syntax error: exit 1,
+as lint's HL001 finding). ``--write`` stages every
+changed file before renaming any, so a full disk leaves every file untouched.
 """
 
 from __future__ import annotations
@@ -15,8 +23,9 @@ from pathlib import Path
 
 from hepci.core.cilocal import follow_local_includes
 from hepci.core.repo import LocalRepo, Repo
-from hepci.core.yamledit import parse_bytes, write_atomic
-from hepci.errors import ExitCode, HepciError, InputFileError
+from hepci.core.safefs import relative_inside, write_inside_many
+from hepci.core.yamledit import parse_bytes
+from hepci.errors import ExitCode, HepciError, InputFileError, YamlSyntaxError
 from hepci.upgrade.base import Codemod, UpgradeContext
 from hepci.upgrade.engine import FileUpgrade, upgrade_bytes
 
@@ -30,6 +39,11 @@ class RepoPlan:
     name: str
     files: list[FileUpgrade] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    failures: list[HepciError] = field(default_factory=list)  # the errors raised, when known
+
+    def fail(self, error: HepciError) -> None:
+        self.errors.append(str(error))
+        self.failures.append(error)
 
     @property
     def changed(self) -> list[FileUpgrade]:
@@ -47,16 +61,16 @@ class RepoPlan:
         return "".join(f.diff() for f in self.changed)
 
 
-def ci_files(repo: Repo) -> list[str]:
-    """The root CI file and its local includes (repo-relative, existing files only)."""
+def ci_files(repo: Repo, problems: list[HepciError] | None = None) -> list[str]:
+    """The root CI file and its local includes (repo-relative, existing files only).
+
+    Included files that do not parse are added to ``problems``; other input errors (a path
+    leaving the root, a YAML bomb) raise.
+    """
     root = next((p for p in ROOT_FILES if repo.read(p) is not None), None)
     if root is None:
         return []
-    data = repo.read(root) or b""
-    try:
-        parsed = parse_bytes(data, root)
-    except HepciError:
-        return [root]
+    parsed = parse_bytes(repo.read(root) or b"", root)
     listing = repo.files()
 
     def glob(pattern: str) -> list[str]:
@@ -66,6 +80,8 @@ def ci_files(repo: Repo) -> list[str]:
     tree = follow_local_includes(
         parsed, repo.read, root_path=root, glob=glob if listing is not None else None
     )
+    if problems is not None:
+        problems.extend(p.error for p in tree.problems if p.error is not None)
     return list(dict.fromkeys(loaded.path for loaded in tree.files))
 
 
@@ -75,14 +91,36 @@ def plan_repo(
     ctx: UpgradeContext,
     paths: Sequence[str] | None = None,
 ) -> RepoPlan:
-    """Run the codemods over the repository's CI files (nothing is written)."""
+    """Run the codemods over the repository's CI files and Dockerfiles (nothing is written)."""
+    from hepci.upgrade.cm_pin import PinDigests, dockerfile_paths, is_dockerfile, upgrade_dockerfile
+
     plan = RepoPlan(repo.name)
-    for path in paths if paths is not None else ci_files(repo):
-        data = repo.read(path)
+    problems: list[HepciError] = []
+    try:
+        targets = list(paths) if paths is not None else ci_files(repo, problems)
+    except HepciError as exc:
+        plan.fail(exc)
+        return plan
+    for problem in problems:
+        plan.fail(problem)
+    if paths is None and PinDigests in codemods:
+        targets += dockerfile_paths(repo.files(), lambda p: repo.read(p) is not None)
+    for path in targets:
+        try:
+            data = repo.read(path)
+        except HepciError as exc:
+            plan.fail(exc)
+            continue
         if data is None:
             plan.errors.append(f"{path}: no such file")
             continue
-        outcome = upgrade_bytes(data, path, codemods, ctx)
+        if is_dockerfile(path):
+            found = upgrade_dockerfile(data, path, codemods, ctx)
+            if found is None:
+                continue
+            outcome = found
+        else:
+            outcome = upgrade_bytes(data, path, codemods, ctx)
         if outcome.error is not None:
             plan.errors.append(outcome.error)
         plan.files.append(outcome)
@@ -90,12 +128,14 @@ def plan_repo(
 
 
 def write_plan(root: Path, plan: RepoPlan) -> list[str]:
-    """Write every changed file atomically (its own encoding); return the paths written."""
-    written: list[str] = []
-    for outcome in plan.changed:
-        write_atomic(root / outcome.path, outcome.encoded())
-        written.append(outcome.path)
-    return written
+    """Write every changed file atomically (its own encoding); return the paths written.
+
+    All or nothing while staging; a symbolic link inside the root is written through to its
+    target (the link stays), one leaving the root is refused.
+    """
+    items = [(outcome.path, outcome.encoded()) for outcome in plan.changed]
+    write_inside_many(root, items)
+    return [path for path, _ in items]
 
 
 @dataclass(frozen=True)
@@ -112,19 +152,50 @@ def _local_targets(target: Path) -> tuple[Path, list[str] | None]:
         return target, None
     if not target.exists():
         raise InputFileError("no such file or directory", path=target)
-    root = target.parent.resolve()
+    root = target.absolute().parent
     for folder in (root, *root.parents):
         if (folder / ".git").exists():
             root = folder
             break
-    return root, [target.resolve().relative_to(root).as_posix()]
+    return root, [relative_inside(root, target.absolute())]
+
+
+def _first_failure(plan: RepoPlan, repo: Repo) -> HepciError:
+    """The first error as raised (a file's parse error is re-raised from its bytes)."""
+    if plan.failures:
+        return plan.failures[0]
+    for outcome in plan.files:
+        if outcome.error is not None:
+            try:
+                parse_bytes(repo.read(outcome.path) or b"", outcome.path)
+            except HepciError as exc:
+                return exc
+    return InputFileError(plan.errors[0])
+
+
+def _from_cwd(error: HepciError, root: Path) -> HepciError:
+    """The error naming its file from the current directory, like ``hepci lint`` does."""
+    if error.path is not None and not Path(error.path).is_absolute():
+        full = root / error.path
+        try:
+            error.path = full.relative_to(Path.cwd()).as_posix()
+        except ValueError:
+            error.path = str(full)
+    return error
 
 
 def run_local(options: LocalOptions, codemods: Sequence[type[Codemod]], ctx: UpgradeContext) -> int:
     """``hepci upgrade PATH``: diff (default), ``--write`` or ``--check``; returns the exit code."""
     root, paths = _local_targets(Path(options.target))
-    plan = plan_repo(LocalRepo(root), codemods, ctx, paths)
-    if not plan.files and not plan.errors:
+    repo = LocalRepo(root)
+    plan = plan_repo(repo, codemods, ctx, paths)
+    if plan.errors:  # nothing is shown or written when an input is bad: one line
+        error = _from_cwd(_first_failure(plan, repo), root)
+        if isinstance(error, YamlSyntaxError):  # like lint's HL001: a finding, exit 1
+            sys.stderr.write(f"hepci: error: {error} (not upgraded)\n")
+            return int(ExitCode.FINDINGS)
+        raise error
+    if not plan.files:
         raise InputFileError("no .gitlab-ci.yml here (give a CI file or a repository)", path=root)
     out, err = sys.stdout, sys.stderr
     if not options.write and not options.check:
@@ -135,16 +206,12 @@ def run_local(options: LocalOptions, codemods: Sequence[type[Codemod]], ctx: Upg
             err.write(f"{where}: {manual.rule} [{manual.codemod}] manual: {manual.message}\n")
         for codemod, why in outcome.refused:
             err.write(f"{outcome.path}: [{codemod}] refused: {why}\n")
-    for error in plan.errors:
-        err.write(f"hepci: error: {error}\n")
     if options.write:
         for path in write_plan(root, plan):
             err.write(f"upgraded {path}\n")
     if not options.quiet:
         summary = ", ".join(plan.codemods) or "nothing to change"
         err.write(f"{len(plan.changed)} of {len(plan.files)} file(s) would change: {summary}\n")
-    if plan.errors:
-        return int(ExitCode.INCOMPLETE)
     if options.check and plan.changed:
         return int(ExitCode.FINDINGS)
     return int(ExitCode.OK)

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hepci.core.yamledit import write_atomic
-from hepci.errors import ExitCode, HepciError, InputFileError, UsageError
+from hepci.errors import ExitCode, HepciError, InputFileError, OutputError, UsageError
 
 CRUFT_FILE = ".cruft.json"
+MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -46,7 +46,12 @@ def _git(
 ) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, check=check, timeout=300
+            # core.fsmonitor off: a hostile work tree's .git/config must not run a command
+            ["git", "-c", "core.fsmonitor=false", *args],
+            cwd=cwd,
+            capture_output=True,
+            check=check,
+            timeout=300,
         )
     except FileNotFoundError:
         raise UsageError("--scaffold needs git on PATH") from None
@@ -71,9 +76,14 @@ def _fetch_template(source: str, ref: str, directory: str, into: Path) -> Path:
 def _render(template: Path, context: dict[str, Any], out: Path) -> dict[str, bytes]:
     from cookiecutter.generate import generate_files
 
-    answers = {k: v for k, v in context.items() if k not in {"_output_dir", "_repo_dir"}}
-    answers["_output_dir"] = str(out)
-    rendered = Path(generate_files(str(template), {"cookiecutter": answers}, output_dir=str(out)))
+    from hepci.scaffold import safe_context
+
+    try:  # the recorded answers are data: validated, never rendered (see hepci.scaffold)
+        safe = safe_context(template, context)
+    except HepciError as exc:
+        raise InputFileError(f"recorded answer refused: {exc.message}", path=CRUFT_FILE) from None
+    safe["cookiecutter"]["_output_dir"] = str(out)
+    rendered = Path(generate_files(str(template), safe, output_dir=str(out)))
     return {
         p.relative_to(rendered).as_posix(): p.read_bytes()
         for p in sorted(rendered.rglob("*"))
@@ -98,10 +108,11 @@ def _merge(ours: bytes, base: bytes, theirs: bytes, tmp: Path, path: str) -> tup
 
 def plan_scaffold(root: Path, to: str | None, template_repo: str | None) -> ScaffoldPlan:
     record_path = root / CRUFT_FILE
-    if not record_path.is_file():
+    raw = _read_ours(root, CRUFT_FILE)
+    if raw is None:
         raise InputFileError("no .cruft.json: not a repository made by `hepci new`", path=root)
     try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
+        record = json.loads(raw.decode("utf-8"))
         context = dict(record["context"]["cookiecutter"])
         old, directory = str(record["commit"]), str(record.get("directory") or ".")
     except (ValueError, KeyError, TypeError) as exc:
@@ -141,8 +152,7 @@ def _plan_file(
     tmp: Path,
 ) -> None:
     base, theirs = versions
-    target = root / path
-    ours = target.read_bytes() if target.is_file() else None
+    ours = _read_ours(root, path)
     if theirs in (base, ours):
         return
     if theirs is None:
@@ -162,6 +172,29 @@ def _plan_file(
     plan.writes[path] = merged
     if conflicted:
         plan.conflicts.append(path)
+
+
+def _read_ours(root: Path, path: str) -> bytes | None:
+    """A file of the repository under the root rule (a link leaving it is refused)."""
+    from hepci.core.safefs import read_regular, resolve_inside
+
+    target = resolve_inside(root, path)
+    return None if target.is_dir() else read_regular(target, MAX_FILE_BYTES, shown=path)
+
+
+def _write_plan(root: Path, plan: ScaffoldPlan) -> None:
+    """Every write staged before any rename (all or nothing), then the deletions."""
+    from hepci.core.safefs import remove_inside, resolve_inside, write_inside_many
+
+    for path in plan.writes:
+        folder = resolve_inside(root, str(Path(path).parent))
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot write: {exc.strerror or exc}", path=folder) from None
+    write_inside_many(root, sorted(plan.writes.items()))
+    for path in plan.deletes:
+        remove_inside(root, path)
 
 
 def _newest_tag(source: str) -> str:
@@ -197,11 +230,7 @@ def run_scaffold(root: Path, *, to: str | None, template_repo: str | None, write
     for path in plan.kept_deleted:
         err.write(f"keep deleted {path} (you removed it; the template changed it)\n")
     if write:
-        for path, data in plan.writes.items():
-            (root / path).parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(root / path, data)
-        for path in plan.deletes:
-            (root / path).unlink(missing_ok=True)
+        _write_plan(root, plan)
     verb = "updated" if write else "would update"
     err.write(f"scaffold {plan.old} -> {plan.new}: {verb} {len(plan.writes)} file(s)\n")
     if plan.conflicts:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, fields
 
 from hepci.errors import UsageError
 from hepci.upgrade.base import UpgradeContext, select_codemods
+from hepci.upgrade.cm_pin import digest_lookup
 from hepci.upgrade.codemods import ALL_CODEMODS
 from hepci.upgrade.versions import release_policy
 
@@ -29,15 +30,21 @@ class UpgradeOptions:
     branch: str = "hepci/upgrade"
     gitlab_url: str | None = None
     token: str | None = None
+    timeout: float | None = None
+    max_response_mb: int | None = None
+    shard: str | None = None  # group: K/N (default: CI_NODE_INDEX/CI_NODE_TOTAL of parallel jobs)
     quiet: bool = False
     scaffold: bool = False
     template_repo: str | None = None
+    refresh_digests: bool = False
 
 
 def list_codemods_text() -> str:
     lines = []
     for cls in ALL_CODEMODS:
-        profile = " (--cern)" if cls.profile == "cern" else ""
+        profile = {"cern": " (--cern)", "network": " (--refresh-digests)"}.get(
+            cls.profile or "", ""
+        )
         lines.append(f"{cls.id:22} {','.join(cls.rules):10} {cls.summary()}{profile}")
     return "\n".join(lines)
 
@@ -56,7 +63,10 @@ def _validate(options: UpgradeOptions) -> None:
 def run_upgrade(options: UpgradeOptions) -> int:
     """Run ``hepci upgrade`` and return its exit code."""
     _validate(options)
-    codemods = select_codemods(ALL_CODEMODS, options.select, options.ignore, cern=options.cern)
+    codemods = select_codemods(
+        ALL_CODEMODS, options.select, options.ignore, cern=options.cern,
+        network=options.refresh_digests,
+    )  # fmt: skip
     remote = options.target.startswith(("gitlab:", "http://", "https://"))
     if options.scaffold:
         if remote or options.check:
@@ -78,6 +88,7 @@ def run_upgrade(options: UpgradeOptions) -> int:
             release_policy(options.to, options.allow_major),
             cern=options.cern,
             templates_project=options.templates_project,
+            digests=digest_lookup(codemods),
         )
         local = LocalOptions(options.target, options.write, options.check, options.quiet)
         return run_local(local, codemods, ctx)
