@@ -22,28 +22,11 @@ from typing import Any
 from hepci import __version__
 from hepci.core.resources import COOKIECUTTER, cookiecutter_dir
 from hepci.errors import HepciError, InputFileError, UsageError
+from hepci.scaffold_answers import check_values, reserved_names, resolve
 
 CRUFT_FILE = ".cruft.json"
 TEMPLATE_HOST = "gitlab.cern.ch"
 CRUFT_SKIP = ["data", "results", ".snakemake"]
-
-# The same rules as cookiecutter-analysis/hooks/pre_gen_project.py (tests keep them in sync).
-ANSWER_RULES: dict[str, tuple[str, str]] = {
-    "analysis_slug": (
-        r"[a-z](?:[a-z0-9]|_(?!_)){0,62}(?<!_)",
-        "lowercase letters, digits and single '_', starting with a letter",
-    ),
-    "email": (r"[^@\s]+@[^@\s]+\.[^@\s]+", "an e-mail address such as jane@cern.ch"),
-    "gitlab_namespace": (
-        r"[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*",
-        "a GitLab group path such as cms-analysis/pog",
-    ),
-    "templates_version": (
-        r"\d+\.\d+\.\d+([-+.][0-9A-Za-z.-]+)?|[0-9a-f]{40}",
-        "a release tag such as 0.1.0 or a full commit SHA",
-    ),
-    "python_version": (r"3\.\d{1,2}", "a Python version such as 3.12"),
-}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,8 +61,10 @@ def parse_assignments(items: Sequence[str]) -> dict[str, str]:
     return answers
 
 
-def check_answers(options: Mapping[str, Any], answers: Mapping[str, str]) -> None:
-    """Reject unknown or private keys and values outside a key's choices."""
+def check_answers(
+    options: Mapping[str, Any], answers: Mapping[str, str], template_dir: Path | None = None
+) -> None:
+    """Reject unknown or private keys, values outside a key's choices and bad values."""
     public = [key for key in options if not key.startswith("_")]
     for key, value in answers.items():
         if key not in public:
@@ -89,11 +74,7 @@ def check_answers(options: Mapping[str, Any], answers: Mapping[str, str]) -> Non
             raise UsageError(
                 f"invalid value {value!r} for {key}; choose one of: {', '.join(choices)}"
             )
-    for key, (pattern, expected) in ANSWER_RULES.items():
-        if key in answers and not re.fullmatch(pattern, answers[key]):
-            raise UsageError(
-                f"invalid {key} {answers[key]!r}: expected {expected} (use --set {key}=...)"
-            )
+    check_values(answers, reserved_names(template_dir or cookiecutter_dir()))
 
 
 def default_name(target: Path) -> str:
@@ -116,19 +97,35 @@ def check_target(target: Path) -> None:
 def render_context(
     template_dir: Path, answers: Mapping[str, str], *, no_input: bool
 ) -> dict[str, Any]:
-    """Cookiecutter's context for ``answers`` (prompting for the rest unless ``no_input``)."""
-    from cookiecutter.generate import generate_context
-    from cookiecutter.prompt import prompt_for_config
+    """Cookiecutter's context for ``answers`` (asking for the rest unless ``no_input``).
 
-    context: dict[str, Any] = generate_context(
-        context_file=str(template_dir / "cookiecutter.json"), extra_context=dict(answers)
-    )
-    context["_cookiecutter"] = {
-        k: v for k, v in context["cookiecutter"].items() if not k.startswith("_")
+    The answers stay data: see :mod:`hepci.scaffold_answers`.
+    """
+    options = template_options(template_dir)
+    resolved = resolve(options, answers, no_input=no_input)
+    final = {k: str(v) for k, v in resolved.items() if not k.startswith("_")}
+    check_answers(options, final, template_dir)
+    raw = {k: v for k, v in options.items() if not k.startswith("_")}
+    return {"cookiecutter": resolved, "_cookiecutter": {**raw, **final}}
+
+
+def safe_context(template_dir: Path, recorded: Mapping[str, Any]) -> dict[str, Any]:
+    """The context to re-render ``template_dir`` with answers recorded in ``.cruft.json``.
+
+    Only the template's own questions are taken from the record (validated like ``--set``);
+    its settings (``_extensions``, ``_copy_without_render`` ...) and computed values come from
+    the template, never from the record.
+    """
+    options = template_options(template_dir)
+    known = {
+        k: str(v)
+        for k, v in recorded.items()
+        if k in options and not k.startswith("_") and isinstance(v, str | int | float)
     }
-    context["cookiecutter"].update(prompt_for_config(context, no_input))
-    final = {k: str(v) for k, v in context["cookiecutter"].items() if not k.startswith("_")}
-    check_answers(template_options(template_dir), final)
+    context = render_context(template_dir, known, no_input=True)
+    for key in ("_template", "_checkout"):
+        if isinstance(recorded.get(key), str):
+            context["cookiecutter"][key] = recorded[key]
     return context
 
 
@@ -166,7 +163,7 @@ def create(
     """Render the analysis template into ``target`` and record its provenance."""
     template_dir = template_dir or cookiecutter_dir()
     given = dict(answers or {})
-    check_answers(template_options(template_dir), given)
+    check_answers(template_options(template_dir), given, template_dir)
     if target is not None:
         target = target.expanduser().absolute()
         check_target(target)
@@ -184,12 +181,30 @@ def create(
     return NewAnalysis(path=target, answers=public)
 
 
+_JINJA_OPENERS = re.compile(r"\{[{%#]")
+
+
+def _render_parent(target: Path) -> Path:
+    """Where to render: next to ``target`` unless its path would be read as Jinja.
+
+    Cookiecutter renders the absolute path of every directory it creates as a template, so a
+    parent such as ``/data/{{ ... }}/`` would run as code. Such a parent is never used: the
+    tree is rendered in the system temporary directory and moved (copied) into place.
+    """
+    if not _JINJA_OPENERS.search(str(target.parent)):
+        return target.parent
+    fallback = Path(tempfile.gettempdir()).absolute()
+    if _JINJA_OPENERS.search(str(fallback)):
+        raise UsageError("the path and $TMPDIR contain Jinja delimiters ({{, {%, {#)", path=target)
+    return fallback
+
+
 def _render_into(template_dir: Path, context: dict[str, Any], target: Path) -> None:
     """Render next to ``target`` (same file system), add ``.cruft.json``, move into place."""
     from cookiecutter.exceptions import CookiecutterException
     from cookiecutter.generate import generate_files
 
-    with tempfile.TemporaryDirectory(prefix=".hepci-new-", dir=target.parent) as tmp:
+    with tempfile.TemporaryDirectory(prefix=".hepci-new-", dir=_render_parent(target)) as tmp:
         context["cookiecutter"]["_output_dir"] = tmp
         try:
             rendered = Path(generate_files(str(template_dir), context, output_dir=tmp))
@@ -197,7 +212,9 @@ def _render_into(template_dir: Path, context: dict[str, Any], target: Path) -> N
             raise HepciError(f"the template did not render: {exc}", path=template_dir) from exc
         prune_empty_dirs(rendered)
         record = json.dumps(cruft_record(context), indent=2, sort_keys=True) + "\n"
-        (rendered / CRUFT_FILE).write_text(record, encoding="utf-8")
+        from hepci.core.safefs import write_atomic
+
+        write_atomic(rendered / CRUFT_FILE, record.encode("utf-8"))
         if target.is_dir():  # empty (checked): fill it in place, it may be someone's cwd
             for child in rendered.iterdir():
                 shutil.move(str(child), str(target / child.name))
@@ -205,4 +222,11 @@ def _render_into(template_dir: Path, context: dict[str, Any], target: Path) -> N
             shutil.move(str(rendered), str(target))
 
 
-__all__ = ["NewAnalysis", "check_answers", "create", "parse_assignments", "template_options"]
+__all__ = [
+    "NewAnalysis",
+    "check_answers",
+    "create",
+    "parse_assignments",
+    "safe_context",
+    "template_options",
+]

@@ -7,11 +7,16 @@ one fresh virtualenv per session, reusing pip's cache, shared by the end-to-end 
 
 from __future__ import annotations
 
+import shutil
 import venv
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from scaffold.support import ALL_CASES, combo_id, pip_install, render
+from scaffold.support import ALL_CASES, REPO_ROOT, combo_id, git, pip_install, render
+from templates._gitserver import GitServer, git_http_server
+
+from hepci import __version__
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +45,21 @@ def _cookiecutter_config(
     config = home / "config.yaml"
     config.write_text(f"replay_dir: {home / 'replay'}\ncookiecutters_dir: {home / 'cc'}\n")
     monkeypatch.setenv("COOKIECUTTER_CONFIG", str(config))
+
+
+@pytest.fixture(scope="session")
+def templates_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitServer]:
+    """`hepci/hepci` at tag `__version__`: this checkout's components and templates."""
+    work = tmp_path_factory.mktemp("hepci-project")
+    source = work / "hepci"
+    source.mkdir()
+    git(source, "init", "-q", "-b", "main")
+    for folder in ("templates", "ci-templates"):
+        shutil.copytree(REPO_ROOT / folder, source / folder)
+    shutil.copy(REPO_ROOT / "README.md", source / "README.md")
+    git(source, "add", "-A")
+    git(source, "commit", "-q", "-m", f"hepci {__version__}")
+    git(source, "tag", __version__)
+    with git_http_server(work / "served") as server:
+        server.publish("hepci/hepci", source, (__version__,))
+        yield server

@@ -29,6 +29,7 @@ COMBINATIONS = list(itertools.product(FLAVOURS, WORKFLOWS))
 EXTRA = [
     ("columnar", "snakemake", {"license": "MIT"}),
     ("both", "reana-serial", {"license": "BSD-3-Clause", "python_version": "3.11"}),
+    ("both", "reana-snakemake", {"include_style": "project"}),
 ]
 
 
@@ -39,6 +40,25 @@ def combo_id(flavour: str, workflow: str, extra: dict[str, str] | None = None) -
 
 ALL_CASES = [(f, w, {}) for f, w in COMBINATIONS] + EXTRA
 ALL_IDS = [combo_id(*case) for case in ALL_CASES]
+
+
+def template_includes(ci: dict) -> list[tuple[str, str, str, dict]]:
+    """(style, template name, version, inputs) of each include of a generated .gitlab-ci.yml."""
+    found = []
+    for include in ci["include"]:
+        inputs = include.get("inputs", {})
+        if "component" in include:
+            address, _, version = include["component"].partition("@")
+            host, _, rest = address.partition("/")
+            assert host == "$CI_SERVER_FQDN", include
+            project, _, name = rest.rpartition("/")
+            assert project == "hepci/hepci", include
+            found.append(("component", name, version, inputs))
+        else:
+            assert include["project"] == "hepci/hepci", include
+            name = include["file"].removeprefix("/ci-templates/").removesuffix(".yml")
+            found.append(("project", name, include["ref"], inputs))
+    return found
 
 
 def render(parent: Path, flavour: str, workflow: str, extra: dict[str, str] | None = None) -> Path:

@@ -189,9 +189,12 @@ def test_interactive_answers_are_used(tmp_path):
 
     from hepci.cli import app
 
-    # analysis_name, analysis_slug, author, email, namespace, project, version, flavour (2 =
-    # cmssw), workflow (4 = none), python, base image, license (2 = MIT)
-    answers = ["Z to mumu", "", "Ada Lovelace", "ada@cern.ch", "", "", "", "2", "4", "", "", "2"]
+    # analysis_name, analysis_slug, author, email, namespace, project, version, include style
+    # (2 = project), flavour (2 = cmssw), workflow (4 = none), python, base image, license (2 =
+    # MIT)
+    answers = [
+        "Z to mumu", "", "Ada Lovelace", "ada@cern.ch", "", "", "", "2", "2", "4", "", "", "2",
+    ]  # fmt: skip
     result = CliRunner().invoke(
         app, ["new", str(tmp_path / "zmm")], input="\n".join(answers) + "\n"
     )
@@ -200,6 +203,8 @@ def test_interactive_answers_are_used(tmp_path):
     assert record["analysis_name"] == "Z to mumu" and record["analysis_slug"] == "z_to_mumu"
     assert record["flavour"] == "cmssw" and record["workflow"] == "none"
     assert record["license"] == "MIT" and record["author"] == "Ada Lovelace"
+    assert record["include_style"] == "project"
+    assert "project: hepci/hepci" in (tmp_path / "zmm" / ".gitlab-ci.yml").read_text()
 
 
 def test_the_cli_does_not_import_cookiecutter_until_new_runs():

@@ -18,9 +18,11 @@ from scaffold.support import (
     hepci_commands,
     reana_client,
     run,
+    template_includes,
     tool,
 )
 
+from hepci import __version__
 from hepci.cli import main
 
 pytestmark = pytest.mark.parametrize(("flavour", "workflow", "extra"), ALL_CASES, ids=ALL_IDS)
@@ -107,30 +109,28 @@ def test_gitlab_ci_matches_gitlab_schema_and_pins_templates(rendered, flavour, w
     )
     assert result.returncode == 0, result.stdout + result.stderr
     ci = yaml.safe_load((repo / ".gitlab-ci.yml").read_text(encoding="utf-8"))
-    includes = ci["include"]
-    assert includes and all(i["project"] == "hepci/hepci" and i["ref"] == "0.1.0" for i in includes)
-    files = {i["file"] for i in includes}
-    assert "/ci-templates/image-build.yml" in files
-    assert "/ci-templates/python-tests.yml" in files
-    assert ("/ci-templates/cmssw-build.yml" in files) == (flavour != "columnar")
+    includes = template_includes(ci)
+    style = extra.get("include_style", "component")  # components unless asked otherwise
+    assert includes and {(s, v) for s, _, v, _ in includes} == {(style, __version__)}
+    files = {name for _, name, _, _ in includes}
+    assert {"lint", "image-build", "python-tests", "image-retag"} <= files
+    assert ("cmssw-build" in files) == (flavour != "columnar")
     runs_snakemake = workflow in {"snakemake", "reana-snakemake"} and flavour != "cmssw"
-    assert ("/ci-templates/snakemake.yml" in files) == runs_snakemake
-    assert ("/ci-templates/reana.yml" in files) == workflow.startswith("reana")
+    assert ("snakemake" in files) == runs_snakemake
+    assert ("reana" in files) == workflow.startswith("reana")
 
 
 def test_included_inputs_exist_in_our_templates(rendered, repo_root, flavour, workflow, extra):
     repo = rendered[combo_id(flavour, workflow, extra)]
     ci = yaml.safe_load((repo / ".gitlab-ci.yml").read_text(encoding="utf-8"))
-    for include in ci["include"]:
-        template = repo_root / include["file"].lstrip("/")
-        if not template.exists():
-            pytest.skip(f"{template.name} is not written yet")
+    for _, name, _, inputs in template_includes(ci):
+        template = repo_root / "ci-templates" / f"{name}.yml"
         spec = next(yaml.safe_load_all(template.read_text(encoding="utf-8")))
         declared = spec["spec"]["inputs"]
-        unknown = set(include.get("inputs", {})) - set(declared)
-        assert not unknown, f"{include['file']}: unknown inputs {unknown}"
+        unknown = set(inputs) - set(declared)
+        assert not unknown, f"{name}: unknown inputs {unknown}"
         required = {k for k, v in declared.items() if not v or "default" not in v}
-        assert required <= set(include.get("inputs", {})), include["file"]
+        assert required <= set(inputs), name
 
 
 def test_dockerfile_passes_hadolint_and_runs_as_group_zero(rendered, flavour, workflow, extra):
