@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 import typer
@@ -30,7 +31,7 @@ def audit(
         Opt(
             "--format",
             "-f",
-            help="terminal, json, markdown, html, codequality, junit, sarif; FMT=PATH writes a "
+            help="terminal, json, markdown, html, catalogue, codequality, junit, sarif; FMT=PATH writes a "
             "file. Repeatable or comma-separated: -f terminal -f json=audit.json,html=dash.html",
         ),
     ] = None,
@@ -47,6 +48,14 @@ def audit(
         Opt(help="Exit 1 on failures at or above: error, warning (default), info, never."),
     ] = None,
     list_rules: Annotated[bool, Opt("--list-rules", help="List every rule and exit.")] = False,
+    merge: Annotated[
+        bool,
+        Opt(
+            "--merge",
+            help="The targets are JSON reports of --shard K/N runs: check that every shard is "
+            "there once and write them as one run in the --format(s) given.",
+        ),
+    ] = False,
     progress: Annotated[bool, Opt(help="Progress bar on stderr.", rich_help_panel=REMOTE)] = True,
     gitlab_url: Annotated[str | None, Opt(help="GitLab URL.", rich_help_panel=REMOTE)] = None,
     token: Annotated[
@@ -81,11 +90,34 @@ def audit(
             rich_help_panel=REMOTE,
         ),
     ] = False,
+    timeout: Annotated[
+        float | None,
+        Opt(
+            help="Seconds per GitLab request, every retry included (default 30).",
+            rich_help_panel=REMOTE,
+        ),
+    ] = None,
+    max_response_mb: Annotated[
+        int | None,
+        Opt(
+            help="Largest GitLab answer read, in MiB (default 64); a larger one fails that "
+            "project.",
+            rich_help_panel=REMOTE,
+        ),
+    ] = None,
+    trace: Annotated[
+        str | None,
+        Opt(
+            help="Debug: record every GitLab request and answer, tokens removed, to this "
+            "JSON-lines file (README: dry run against a live GitLab).",
+            rich_help_panel=REMOTE,
+        ),
+    ] = None,
 ) -> None:
     """Audit analysis repositories: CI, image, workflow, tests, hygiene, GitLab settings.
 
-    Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config error,
-    3 some targets could not be audited, 4 internal error.
+    Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage, config or write error,
+    3 some targets could not be audited (always counted on stderr), 4 internal error.
     """
     if list_rules:
         from hepci.audit.docs import rules_table
@@ -103,20 +135,33 @@ def audit(
         "cache": cache,
         "cache_dir": cache_dir,
         "project_details": details or None,
+        "timeout": timeout,
+        "max_response_bytes": max_response_mb * 2**20 if max_response_mb else None,
     }
-    code = run_audit(
-        AuditOptions(
-            targets=list(targets or ["."]),
-            formats=list(fmt or []),
-            output=output,
-            select=list(select) if select else None,
-            ignore=list(ignore or []),
-            config_file=config,
-            fail_on=fail_on,
-            progress=progress,
-            verbose=_state.STATE.verbosity > 0,
-            quiet=_state.STATE.verbosity < 0,
-            remote=remote,
+    with _recording(trace):
+        code = run_audit(
+            AuditOptions(
+                targets=list(targets or ["."]),
+                formats=list(fmt or []),
+                output=output,
+                select=list(select) if select else None,
+                ignore=list(ignore or []),
+                config_file=config,
+                fail_on=fail_on,
+                progress=progress,
+                verbose=_state.STATE.verbosity > 0,
+                quiet=_state.STATE.verbosity < 0,
+                remote=remote,
+                merge=merge,
+            )
         )
-    )
     raise typer.Exit(code)
+
+
+def _recording(path: str | None) -> contextlib.AbstractContextManager[object]:
+    """``--trace FILE``: record the run's GitLab exchanges (imported only when asked)."""
+    if not path:
+        return contextlib.nullcontext()
+    from hepci.gitlab.trace import recording
+
+    return recording(path)
