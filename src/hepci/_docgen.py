@@ -1,9 +1,11 @@
-"""Regenerate the generated documentation: ``python -m hepci._docgen [--check]``.
+"""Regenerate the generated files: ``python -m hepci._docgen [--check]``.
 
 Writes ``docs/templates.md`` from the ``spec:inputs`` headers of ``ci-templates/``,
-``docs/rules.md`` from the audit rule classes, and the template table between the
-``<!-- templates-table:start/end -->`` markers of ``README.md``. With ``--check`` it writes
-nothing and exits 1 when a generated file is stale.
+``docs/rules.md`` from the audit rule classes, the template table and the include example
+between the ``<!-- templates-table:start/end -->`` and ``<!-- include-example:start/end -->``
+markers of ``README.md``, and the CI/CD components tree ``templates/`` (a byte copy of
+``ci-templates/`` plus a README per component, :mod:`hepci.core.components`). With
+``--check`` it writes nothing and exits 1 when a generated file is stale.
 """
 
 from __future__ import annotations
@@ -12,14 +14,21 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hepci.errors import ExitCode
+
+if TYPE_CHECKING:
+    from hepci.core.templates import TemplateSpec
 
 ROOT_DIR = Path(__file__).resolve().parent.parent.parent
 DOCS_DIR = ROOT_DIR / "docs"
 README = ROOT_DIR / "README.md"
 _TABLE_REGION = re.compile(
     r"(<!-- templates-table:start -->\n).*?(<!-- templates-table:end -->)", re.DOTALL
+)
+_EXAMPLE_REGION = re.compile(
+    r"(<!-- include-example:start -->\n).*?(<!-- include-example:end -->)", re.DOTALL
 )
 
 
@@ -40,10 +49,13 @@ GENERATED: dict[str, Callable[[], str]] = {"templates.md": _templates_md, "rules
 
 def readme_with_table(text: str) -> str:
     """``text`` with the template table between its markers brought up to date."""
+    from hepci.core._templates_doc import render_include_example
     from hepci.core.templates import render_readme_table
 
     table = render_readme_table().rstrip("\n") + "\n"
-    return _TABLE_REGION.sub(lambda m: m.group(1) + table + m.group(2), text, count=1)
+    text = _TABLE_REGION.sub(lambda m: m.group(1) + table + m.group(2), text, count=1)
+    example = render_include_example().rstrip("\n") + "\n"
+    return _EXAMPLE_REGION.sub(lambda m: m.group(1) + example + m.group(2), text, count=1)
 
 
 Render = Callable[[str | None], str]
@@ -65,28 +77,46 @@ def _targets(docs_dir: Path, readme: Path | None) -> list[tuple[Path, Render]]:
     return targets
 
 
-def stale_files(docs_dir: Path = DOCS_DIR, readme: Path | None = README) -> list[Path]:
+def _shipped() -> dict[str, TemplateSpec]:
+    from hepci.core.templates import shipped_templates
+
+    return shipped_templates()
+
+
+def stale_files(
+    docs_dir: Path = DOCS_DIR, readme: Path | None = README, components: Path | None = ROOT_DIR
+) -> list[Path]:
     """Generated files whose content differs from what would be generated now."""
+    from hepci.core.components import stale_components
+
     stale = []
     for path, render in _targets(docs_dir, readme):
         current = path.read_text(encoding="utf-8") if path.is_file() else None
         if current != render(current):
             stale.append(path)
+    if components is not None:
+        stale += [components / rel for rel in stale_components(components, _shipped())]
     return stale
 
 
-def write_all(docs_dir: Path = DOCS_DIR, readme: Path | None = README) -> list[Path]:
-    """(Re)write every generated file; return those that changed."""
+def write_all(
+    docs_dir: Path = DOCS_DIR, readme: Path | None = README, components: Path | None = ROOT_DIR
+) -> list[Path]:
+    """(Re)write every generated file; return those that changed (or were removed)."""
+    from hepci.core.components import write_components
+
     changed = []
     docs_dir.mkdir(parents=True, exist_ok=True)
     for path, render in _targets(docs_dir, readme):
         current = path.read_text(encoding="utf-8") if path.is_file() else None
         text = render(current)
         if current != text:
-            tmp = path.with_suffix(path.suffix + ".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
+            from hepci.core.safefs import write_output
+
+            write_output(path, text.encode("utf-8"))
             changed.append(path)
+    if components is not None:
+        changed += [components / rel for rel in write_components(components, _shipped())]
     return changed
 
 

@@ -33,6 +33,17 @@ PREDEFINED = ",".join(
 )
 
 
+def job_shell_level() -> str:
+    """SHLVL for gitlab-ci-local, so that its job shells never read ~/.bashrc.
+
+    gitlab-ci-local feeds each job to `bash` through a socket; Debian's bash then sources
+    ~/.bashrc when SHLVL is below 2 (its SSH_SOURCE_BASHRC rule), and a `pyenv init` there puts
+    pyenv's shims before the PATH a test gave the job (seen when tests ran from a background
+    shell: the jobs' `python` was the host's, not the test's virtualenv).
+    """
+    return str(max(2, int(os.environ.get("SHLVL") or 0)))
+
+
 def git(cwd: Path, *args: str) -> str:
     """Run git in ``cwd`` with a fixed identity; fail the test on error; return stdout."""
     env = {
@@ -160,7 +171,14 @@ class Project:
             capture_output=True,
             text=True,
             timeout=timeout,
-            env={**os.environ, "NO_COLOR": "1", "GCL_IGNORE_PREDEFINED_VARS": PREDEFINED},
+            env={
+                **os.environ,
+                "NO_COLOR": "1",
+                "GCL_IGNORE_PREDEFINED_VARS": PREDEFINED,
+                # gitlab-ci-local's own PATH too: its shell jobs start from it
+                **({"PATH": values["PATH"]} if "PATH" in values else {}),
+                "SHLVL": job_shell_level(),
+            },
         )
         if check and done.returncode != 0:
             raise AssertionError(

