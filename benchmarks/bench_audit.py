@@ -10,8 +10,10 @@ Phases, each on a fresh request log:
 * the double scores queries with GitLab's own complexity rule and serves
   ``projects(fullPaths:)`` (``tests/gitlab_double/graphql_api.py``);
 * ``gitlab_fetch`` cold, files only; ``gitlab_audit`` cold, full audit engine; ``gitlab_warm``
-  the same group again with the warm cache; ``naive``: python-gitlab, one ``files.raw`` per
-  candidate.
+  the same group again with the warm cache (the path before the findings cache: every project
+  audited again); ``hepci_audit``/``hepci_warm``: today's path (``audit_remote_targets``:
+  findings cache, report spool; no report written), cold then warm; ``naive``: python-gitlab,
+  one ``files.raw`` per candidate.
 
 Latency floor = requests x latency / concurrency (the naive loop's concurrency is 1).
 """
@@ -25,7 +27,8 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -38,10 +41,14 @@ from gitlab_double import Faults, GitLabDouble, Latency, build_world
 from harness import RESULTS_DIR, serve
 from naive_baseline import naive_audit
 
-from hepci.audit import context
+from hepci.audit import context, schema
+from hepci.audit.config import AuditConfig
 from hepci.audit.engine import audit_repo
+from hepci.audit.progress import progress_for
+from hepci.audit.remote import audit_remote_targets
 from hepci.gitlab.settings import RemoteSettings, resolve_settings
 from hepci.gitlab.sources import audit_remote, remote_snapshots
+from hepci.lint import schema as lint_schema
 
 
 def _serve_child(n: int, latency_ms: float, seed: int, workers: int, conns: list[Any]) -> None:
@@ -149,10 +156,44 @@ def fresh_process_state(cache: Path) -> None:
     schema results on disk either: ``$HEPCI_CACHE_DIR`` points at ``cache``."""
     os.environ["HEPCI_CACHE_DIR"] = str(cache)
     context.PARSED = context.ParseMemo()
+    schema._SEEN.clear()  # CI003 results kept in memory by an earlier phase
+
+
+def new_path(double: Double, args: argparse.Namespace, cache: Path) -> Any:
+    """The ``hepci audit gitlab:hep`` path of today: findings cache, report spool (the reports
+    themselves are not written: bench_scale.py measures whole processes)."""
+    options = {
+        "url": double.url, "token": double.reader, "concurrency": args.concurrency,
+        "batch_size": args.batch_size, "cache_dir": str(cache),
+    }  # fmt: skip
+    run = audit_remote_targets(["gitlab:hep"], AuditConfig(), progress_for(enabled=False), options)
+    run.close()
+    return run
+
+
+@contextmanager
+def engine_before_this_round() -> Iterator[None]:
+    """The old-path phases as they ran before: schema validation by jsonschema alone (no
+    jsonschema-rs first verdict), so ``gitlab_audit`` stays the baseline of the same run."""
+    real = lint_schema._compile_fast
+    lint_schema._compile_fast = lambda _schema: None
+    lint_schema.body_validator.cache_clear()
+    try:
+        yield
+    finally:
+        lint_schema._compile_fast = real
+        lint_schema.body_validator.cache_clear()
 
 
 def run_ours(double: Double, args: argparse.Namespace, label: str) -> list[dict[str, Any]]:
-    """Each cold phase ``--repeat`` times (median wall), each time with empty caches."""
+    """Each cold phase ``--repeat`` times (median wall), each time with empty caches; the
+    old-path phases with the engine as it was (:func:`engine_before_this_round`)."""
+    with engine_before_this_round():
+        rows = _run_old(double, args, label)
+    return rows + run_new(double, args)
+
+
+def _run_old(double: Double, args: argparse.Namespace, label: str) -> list[dict[str, Any]]:
     rows = []
     base = resolve_settings(
         url=double.url, token=double.reader, env={}, concurrency=args.concurrency,
@@ -186,6 +227,27 @@ def run_ours(double: Double, args: argparse.Namespace, label: str) -> list[dict[
     w.update(from_cache=warm[0].stats.from_cache, target=args.projects / 100 + 2)
     rows.append(w)
     show(w)
+    return rows
+
+
+def run_new(double: Double, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Cold and warm through the findings cache and the spool (``--repeat`` times each)."""
+    colds, warms = [], []
+    for _ in range(args.repeat):
+        with tempfile.TemporaryDirectory() as cache:
+            fresh_process_state(Path(cache))
+            colds.append(measure(double, lambda cache=cache: new_path(double, args, Path(cache))))
+            context.PARSED = context.ParseMemo()  # the next run: a new process, caches on disk
+            schema._SEEN.clear()
+            warms.append(measure(double, lambda cache=cache: new_path(double, args, Path(cache))))
+    rows = []
+    for name, takes in (("hepci_audit", colds), ("hepci_warm", warms)):
+        run, wall, counts = sorted(takes, key=lambda take: take[1])[len(takes) // 2]
+        r = row(name, wall, counts, args, args.concurrency)
+        r.update(audited=len(run.reports), failed=len(run.failures), walls=[round(t[1], 3) for t in takes],
+                 cpus=[t[2]["client_cpu_s"] for t in takes])  # fmt: skip
+        rows.append(r)
+        show(r)
     return rows
 
 
