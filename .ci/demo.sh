@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: from nothing to a fitted Z peak, offline except for the package registries.
 # fresh virtualenv → install hepci (a real wheel) → hepci new demo-analysis → its unit tests →
-# its Snakemake workflow → where the plot and the results are → hepci lint and hepci audit.
+# its Snakemake workflow → where the plot and the results are → hepci lint and hepci audit →
+# its preservation record (hepci metadata: an RO-Crate of the run), where it is and its summary.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,8 +18,8 @@ mkdir -p "$DEMO_DIR"
 "$VENV/bin/python" -m pip install --quiet --upgrade "pip>=25.1"
 export PATH="$VENV/bin:$PATH" VIRTUAL_ENV="$VENV" MPLBACKEND=Agg
 
-step "Install hepci (a wheel built from $ROOT)"
-python -m pip install --quiet "$ROOT"
+step "Install hepci (a wheel built from $ROOT, with the metadata extra for RO-Crates)"
+python -m pip install --quiet "$ROOT[metadata]"
 hepci --version
 
 step "hepci new demo-analysis --no-input"
@@ -53,3 +54,13 @@ hepci lint demo-analysis
 
 step "hepci audit demo-analysis"
 hepci audit demo-analysis
+
+step "hepci metadata demo-analysis: the preservation record of this run (RO-Crate)"
+cd demo-analysis
+git init -q -b main
+git add -A
+git -c user.name="Jane Analyst" -c user.email=jane.analyst@cern.ch commit -q -m "hepci new demo-analysis"
+hepci metadata . --run-output results/ | tee "$DEMO_DIR/metadata.txt"
+echo
+echo "crate:   $PWD/ro-crate-metadata.json"
+echo "summary: $(head -n 1 "$DEMO_DIR/metadata.txt")"
