@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from templates._project import GCL
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
@@ -29,3 +30,11 @@ def corpus_dir() -> Path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def gcl() -> str:
+    """gitlab-ci-local, for the tests that run pipelines (templates, release, scale)."""
+    if GCL is None:
+        pytest.skip("gitlab-ci-local is not installed (make test installs it with npm)")
+    return GCL

@@ -174,3 +174,11 @@ def temp_leftovers(folders: Sequence[Path]) -> list[Path]:
     return sorted(
         p for f in folders for p in f.iterdir() if p.name.endswith((".hepci-tmp", ".tmp"))
     )
+
+
+def one_error_line(err: str) -> str:
+    """The single non-blank stderr line, which must be a ``hepci: error:`` line."""
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("hepci: error: "), err
+    return lines[0]

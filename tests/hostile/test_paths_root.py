@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from hepci.cli import main
-from hostile._support import make_tree, run_hepci, tree_snapshot
+from hostile._support import make_tree, one_error_line, run_hepci, tree_snapshot
 
 OUTSIDE_CI = "old:\n  type: test\n  script: [echo]\n"
 MAIN_JOB = "job:\n  type: test\n  script: [echo]\n"
@@ -57,13 +57,6 @@ def hostile(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     return LAYOUTS[request.param](tmp_path)
 
 
-def _one_error_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert lines[0].startswith("hepci: error: "), err
-    return lines[0]
-
-
 @pytest.mark.parametrize("command", [["lint"], ["upgrade"], ["upgrade", "--write"]])
 def test_lint_and_upgrade_refuse_in_one_line_and_change_nothing(
     hostile: Path, command: list[str], capsys: pytest.CaptureFixture[str]
@@ -72,7 +65,7 @@ def test_lint_and_upgrade_refuse_in_one_line_and_change_nothing(
     before = tree_snapshot(world)
     code = main([*command, str(hostile)])
     out, err = capsys.readouterr()
-    line = _one_error_line(err)
+    line = one_error_line(err)
     assert code == 2, err
     assert ".gitlab-ci.yml:2:" in line
     assert "outside the repository root" in line or "leaves the repository root" in line
@@ -126,7 +119,7 @@ def test_a_root_ci_file_linked_outside_is_refused(
         assert "outside the repository root" in results["CI002"]["findings"][0]["message"]
     else:
         assert code == 2
-        assert "outside the repository root" in _one_error_line(err)
+        assert "outside the repository root" in one_error_line(err)
     assert tree_snapshot(tmp_path) == before
 
 
@@ -136,9 +129,9 @@ def test_a_file_argument_linked_outside_is_refused_not_a_crash(
     repo = _layout(tmp_path, "x.yml", {"link.yml": "../outside/inc.yml"})
     before = tree_snapshot(tmp_path)
     assert main(["upgrade", "--write", str(repo / "link.yml")]) == 2
-    assert "outside the repository root" in _one_error_line(capsys.readouterr().err)
+    assert "outside the repository root" in one_error_line(capsys.readouterr().err)
     assert main(["lint", str(repo / "link.yml")]) == 2
-    assert "outside the repository root" in _one_error_line(capsys.readouterr().err)
+    assert "outside the repository root" in one_error_line(capsys.readouterr().err)
     assert tree_snapshot(tmp_path) == before
 
 
@@ -149,14 +142,14 @@ def test_yamllint_config_cannot_reach_outside(
     repo = make_tree(tmp_path / "repo", {".gitlab-ci.yml": "job:\n  script: [x]\n"})
     (repo / ".yamllint").symlink_to("../outside/conf.yml")
     assert main(["lint", str(repo)]) == 2
-    assert "outside the repository root" in _one_error_line(capsys.readouterr().err)
+    assert "outside the repository root" in one_error_line(capsys.readouterr().err)
     (repo / ".yamllint").unlink()
     (repo / ".yamllint").write_text("extends: /dev/zero\n")  # yamllint would read it forever
     assert main(["lint", str(repo)]) == 2
-    assert "built-in configurations" in _one_error_line(capsys.readouterr().err)
+    assert "built-in configurations" in one_error_line(capsys.readouterr().err)
     (repo / ".yamllint").write_text("extends: relaxed\nignore-from-file: ../outside/conf.yml\n")
     assert main(["lint", str(repo)]) == 2
-    assert "leaves the repository root" in _one_error_line(capsys.readouterr().err)
+    assert "leaves the repository root" in one_error_line(capsys.readouterr().err)
     (repo / ".yamllint").write_text("extends: relaxed\nrules:\n  truthy: disable\n")
     assert main(["lint", str(repo)]) == 0  # an ordinary config still works
 
@@ -168,7 +161,7 @@ def test_scaffold_update_reads_no_cruft_record_outside(
     repo = make_tree(tmp_path / "repo", {"README.md": "x\n"})
     (repo / ".cruft.json").symlink_to("../outside/cruft.json")
     assert main(["upgrade", "--scaffold", str(repo), "--to", "0.0.2"]) == 2
-    assert "outside the repository root" in _one_error_line(capsys.readouterr().err)
+    assert "outside the repository root" in one_error_line(capsys.readouterr().err)
 
 
 def test_a_fifo_among_the_templates_is_refused_not_waited_on(tmp_path: Path) -> None:

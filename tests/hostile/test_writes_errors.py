@@ -12,16 +12,16 @@ from pathlib import Path
 import pytest
 
 from hepci.cli import main
-from hostile._support import fill, make_tree, run_hepci, temp_leftovers, tiny_filesystem
+from hostile._support import (
+    fill,
+    make_tree,
+    one_error_line,
+    run_hepci,
+    temp_leftovers,
+    tiny_filesystem,
+)
 
 CI = "job:\n  type: test\n  script: [echo]\n"
-
-
-def _one_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert lines[0].startswith("hepci: error: "), err
-    return lines[0]
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def readonly_repo(tmp_path: Path) -> Path:
 def test_upgrade_write_into_a_read_only_folder(readonly_repo: Path) -> None:
     run = run_hepci("upgrade", "--write", str(readonly_repo), obey_modes=True)
     assert run.code == 2, run.err
-    line = _one_line(run.err)
+    line = one_error_line(run.err)
     assert ".gitlab-ci.yml: cannot write: Permission denied" in line
     assert (readonly_repo / ".gitlab-ci.yml").read_text() == CI
 
@@ -49,7 +49,7 @@ def test_upgrade_write_is_all_or_nothing(tmp_path: Path) -> None:
     finally:
         (repo / "ci").chmod(0o755)
     assert run.code == 2, run.err
-    assert "more.yml: cannot write: Permission denied" in _one_line(run.err)
+    assert "more.yml: cannot write: Permission denied" in one_error_line(run.err)
     assert (repo / ".gitlab-ci.yml").read_text() == include + CI
     assert temp_leftovers([repo, repo / "ci"]) == []
 
@@ -60,7 +60,7 @@ def test_audit_report_into_a_read_only_folder(tmp_path: Path) -> None:
     out.mkdir(mode=0o555)
     run = run_hepci("audit", str(repo), "-f", f"json={out / 'a.json'}", obey_modes=True)
     assert run.code == 2, run.err
-    assert f"{out / 'a.json'}: cannot write: Permission denied" in _one_line(run.err)
+    assert f"{out / 'a.json'}: cannot write: Permission denied" in one_error_line(run.err)
 
 
 def test_new_into_a_read_only_folder(tmp_path: Path) -> None:
@@ -68,7 +68,7 @@ def test_new_into_a_read_only_folder(tmp_path: Path) -> None:
     parent.mkdir(mode=0o555)
     run = run_hepci("new", str(parent / "ana"), "--no-input", obey_modes=True)
     assert run.code == 2, run.err
-    assert "Permission denied" in _one_line(run.err)
+    assert "Permission denied" in one_error_line(run.err)
 
 
 def test_a_full_disk_leaves_the_file_whole(
@@ -81,7 +81,7 @@ def test_a_full_disk_leaves_the_file_whole(
         code = main(["upgrade", "--write", str(repo)])
         err = capsys.readouterr().err
         assert code == 2
-        assert "cannot write: No space left on device" in _one_line(err)
+        assert "cannot write: No space left on device" in one_error_line(err)
         assert (repo / ".gitlab-ci.yml").read_text() == CI + big
         assert temp_leftovers([repo]) == []
 
@@ -91,7 +91,7 @@ def test_a_file_over_the_file_size_limit(tmp_path: Path) -> None:
     repo = make_tree(tmp_path / "repo", {".gitlab-ci.yml": padded})
     run = run_hepci("upgrade", "--write", str(repo), file_size=4096)
     assert run.code == 2, run.err
-    assert ".gitlab-ci.yml: cannot write: File too large" in _one_line(run.err)
+    assert ".gitlab-ci.yml: cannot write: File too large" in one_error_line(run.err)
     assert (repo / ".gitlab-ci.yml").read_text() == padded
     assert temp_leftovers([repo]) == []
 
@@ -104,7 +104,7 @@ def test_an_audit_report_on_a_full_disk(tmp_path: Path) -> None:
         fill(disk)
         run = run_hepci("audit", str(repo), "-f", f"json={disk / 'out' / 'audit.json'}")
         assert run.code == 2, run.err
-        assert "audit.json: cannot write: No space left on device" in _one_line(run.err)
+        assert "audit.json: cannot write: No space left on device" in one_error_line(run.err)
         assert (disk / "out" / "audit.json").read_text() == "{}"  # the old report is whole
         assert temp_leftovers([disk / "out"]) == []
 
@@ -118,4 +118,6 @@ def test_a_full_stdout_is_one_line(tmp_path: Path, command: list[str]) -> None:
     repo = make_tree(tmp_path / "repo", {".gitlab-ci.yml": CI})
     run = run_hepci(*command, str(repo), stdout=Path("/dev/full"))
     assert run.code == 2, run.err
-    assert _one_line(run.err) == "hepci: error: <stdout>: cannot write: No space left on device"
+    assert (
+        one_error_line(run.err) == "hepci: error: <stdout>: cannot write: No space left on device"
+    )

@@ -14,14 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs  # noqa: F401 - a dependency: a broken install must fail here, not skip
 import pytest
 from conftest import REPO_ROOT, corpus_files
 
 from hepci.core.yamledit import load_file
 from hepci.errors import HepciError
 from hepci.lint import LintOptions, lint_paths, schema
-
-pytest.importorskip("jsonschema_rs", reason="jsonschema-rs is a dependency: `make test` has it")
 
 
 def _documents() -> Iterator[tuple[str, Any]]:

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 from templates._tools import tool_bin
-from templates.conftest import base_image, gcl, registry, snakemake_bin, venv_bin
+from templates.conftest import base_image, registry, snakemake_bin, venv_bin
 
-__all__ = ["base_image", "gcl", "registry", "snakemake_bin", "venv_bin"]
+__all__ = ["base_image", "registry", "snakemake_bin", "venv_bin"]
 
 HERE = Path(__file__).resolve().parent
 

@@ -16,22 +16,19 @@ from hepci.core.repo import MemoryRepo
 from hepci.metadata.collect import Facts, collect_record
 from hepci.metadata.crate import crate_json
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 pytestmark = pytest.mark.corpus
 
 
-def repositories() -> dict[str, dict[str, bytes]]:
-    if not (CORPUS / "INDEX.tsv").is_file():
-        pytest.skip(f"{CORPUS} is absent (it exists on the team's machines and in CI only)")
+def repositories(corpus_dir: Path) -> dict[str, dict[str, bytes]]:
     found: dict[str, dict[str, bytes]] = defaultdict(dict)
-    with (CORPUS / "INDEX.tsv").open(encoding="utf-8") as index:
+    with (corpus_dir / "INDEX.tsv").open(encoding="utf-8") as index:
         for row in csv.DictReader(index, delimiter="\t"):
-            found[row["repo"]][row["path"]] = (CORPUS / row["filename"]).read_bytes()
+            found[row["repo"]][row["path"]] = (corpus_dir / row["filename"]).read_bytes()
     return dict(found)
 
 
-def test_every_corpus_repository_yields_a_crate() -> None:
-    repos = repositories()
+def test_every_corpus_repository_yields_a_crate(corpus_dir: Path) -> None:
+    repos = repositories(corpus_dir)
     assert len(repos) > 20
     for name, files in repos.items():
         ctx = AuditContext(MemoryRepo(name, files), AuditConfig())

@@ -34,6 +34,7 @@ from release._standins import (
     releases_api,
 )
 from templates._project import GCL, Project, git
+from templates._registry import free_port
 from templates._tools import tool_bin
 
 pytestmark = [
@@ -59,12 +60,6 @@ class Run:
     done: subprocess.CompletedProcess[str]
     seconds: float
     env: dict[str, str]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _copy_and_prepare(work: Path) -> Project:
@@ -100,7 +95,7 @@ def _pypiserver(work: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
          str(htpasswd), TOKEN],
         check=True,
     )  # fmt: skip
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [str(bin_dir / "pypi-server"), "run", "-i", "127.0.0.1", "-p", str(port),
          "-P", str(htpasswd), "-a", "update", str(packages)],
@@ -148,10 +143,6 @@ def tag_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         server.wait(timeout=30)
 
 
-def _artifact(run: Run, job: str, rel: str) -> Path:
-    return run.project.path / ".gitlab-ci-local" / "artifacts" / job / rel
-
-
 def test_the_tag_pipeline_succeeds(tag_run: Run) -> None:
     out = tag_run.done.stdout + tag_run.done.stderr
     assert tag_run.done.returncode == 0, out[-8000:]
@@ -163,7 +154,7 @@ def test_the_package_is_built_from_the_tag_and_uploaded(tag_run: Run) -> None:
     uploaded = sorted(p.name for p in tag_run.packages.iterdir())
     assert uploaded == [f"hepci-{VERSION}-py3-none-any.whl", f"hepci-{VERSION}.tar.gz"]
     for name in uploaded:
-        built = _artifact(tag_run, "wheel", f"dist/{name}")
+        built = tag_run.project.artifact("wheel", f"dist/{name}")
         assert (tag_run.packages / name).read_bytes() == built.read_bytes(), name
     out = tag_run.done.stdout
     assert TOKEN not in out + tag_run.done.stderr  # the upload token is never printed
@@ -183,17 +174,17 @@ def test_a_fresh_virtualenv_installs_it_from_the_index(tag_run: Run) -> None:
 
 
 def test_release_notes_docs_and_components_are_the_tags(tag_run: Run) -> None:
-    notes = _artifact(tag_run, "release-check", "release-notes.md").read_text()
+    notes = tag_run.project.artifact("release-check", "release-notes.md").read_text()
     changelog = (tag_run.project.path / "CHANGELOG.md").read_text()
     assert f"## [{VERSION}] - 2026-12-02" in changelog
     assert notes.startswith(f"hepci {VERSION}\n\n### Added\n")
-    templates = _artifact(tag_run, "release-check", "templates")
+    templates = tag_run.project.artifact("release-check", "templates")
     names = sorted(p.stem for p in (tag_run.project.path / "ci-templates").glob("*.yml"))
     assert sorted(p.name for p in templates.iterdir()) == names
     for name in names:
         source = (tag_run.project.path / "ci-templates" / f"{name}.yml").read_bytes()
         assert (templates / name / "template.yml").read_bytes() == source
-    docs = _artifact(tag_run, "release-check", "docs/templates.md").read_text()
+    docs = tag_run.project.artifact("release-check", "docs/templates.md").read_text()
     assert f"hepci/hepci/image-build@{VERSION}" in docs and "0.1.0" not in docs
     for template in (tag_run.project.path / "templates").glob("*/template.yml"):
         text = template.read_text()  # `pip install hepci==X.Y.Z` in the lint (and other) jobs
@@ -214,7 +205,7 @@ def test_the_release_keyword_creates_the_gitlab_release(tag_run: Run, tmp_path: 
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
         "CI_COMMIT_TAG": VERSION,
         "CI_COMMIT_SHA": sha,
-        "CI_PROJECT_DIR": str(_artifact(tag_run, "release-check", "")),
+        "CI_PROJECT_DIR": str(tag_run.project.artifact("release-check", "")),
         "CI_API_V4_URL": tag_run.api.api_url,
         "CI_PROJECT_ID": "42",
         "CI_JOB_TOKEN": "job-token-of-the-release-job",
@@ -227,7 +218,7 @@ def test_the_release_keyword_creates_the_gitlab_release(tag_run: Run, tmp_path: 
     assert call["path"] == "/api/v4/projects/42/releases"
     assert call["job_token"] == "job-token-of-the-release-job"
     body = call["body"]
-    notes = _artifact(tag_run, "release-check", "release-notes.md").read_text()
+    notes = tag_run.project.artifact("release-check", "release-notes.md").read_text()
     assert body["tag_name"] == VERSION and body["name"] == f"hepci {VERSION}"
     assert body["description"] == notes and body["ref"] == sha
     assert body["assets"]["links"] == [

@@ -19,7 +19,8 @@ from gitlab_double.populate import World
 from gitlab_double.server import GitLabDouble
 
 from hepci.cli import main
-from hepci.gitlab.graphql import RULES_PAGE, BlobFetcher, _protection, _ref_matches
+from hepci.gitlab.graphql import RULES_PAGE, BlobFetcher, _protection
+from hepci.gitlab.model import ref_matches
 
 GRAPHQL = "POST /api/graphql"
 LISTING = "GET /groups/:id/projects"
@@ -225,5 +226,5 @@ def test_protection_from_branch_rules() -> None:
     assert _protection("main", rules(("main", True), more=True)) is True
     assert _protection("main", {"branchRules": None}) is None
     assert _protection(None, rules(("main", True))) is None
-    assert _ref_matches("feat-*-x", "feat-a/b-x") and not _ref_matches("ma?n", "main")
-    assert not _ref_matches("main", "main2") and not _ref_matches("ma*", "xmain")
+    assert ref_matches("feat-*-x", "feat-a/b-x") and not ref_matches("ma?n", "main")
+    assert not ref_matches("main", "main2") and not ref_matches("ma*", "xmain")

@@ -12,16 +12,8 @@ from pathlib import Path
 
 import pytest
 from gitlab_double.pytest_fixtures import fresh_double, fresh_world  # noqa: F401 (fixtures)
-from templates._project import GCL
 
 TESTS = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="session")
-def gcl() -> str:
-    if GCL is None:
-        pytest.skip("gitlab-ci-local is not installed (make test installs it with npm)")
-    return GCL
 
 
 @dataclass

@@ -10,19 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from templates._project import GCL
 from templates._registry import Registry, fresh_storage, running_registry
 from templates._tools import tool_bin
 
 BASE_IMAGE = "base/busybox"
 BASE_TAG = "1.35"
-
-
-@pytest.fixture(scope="session")
-def gcl() -> str:
-    if GCL is None:
-        pytest.skip("gitlab-ci-local is not installed (make test installs it with npm)")
-    return GCL
 
 
 @pytest.fixture(scope="session")

@@ -119,6 +119,7 @@ class AuditContext:
         self.repo = repo
         self.config = config
         self._texts: dict[str, str | None] = {}
+        self._parsed: dict[str, Parsed] = {}  # several rules and the record read the same file
 
     # ----------------------------------------------------------------- files and listing
     @property
@@ -183,6 +184,11 @@ class AuditContext:
         return self._texts[path]
 
     def parse_yaml(self, path: str) -> Parsed:
+        if path not in self._parsed:
+            self._parsed[path] = self._parse_yaml(path)
+        return self._parsed[path]
+
+    def _parse_yaml(self, path: str) -> Parsed:
         from hepci.core.yamledit import Limits, parse_bytes
 
         limits = Limits()

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import threading
 import zlib
@@ -102,14 +101,6 @@ def run_fingerprint(config: AuditConfig) -> str:
     ).hexdigest()
 
 
-def _private_file(path: Path) -> bool:
-    """Create ``path`` (and its folder) readable by the owner only, if missing."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    os.close(fd)
-    return True
-
-
 @dataclass(frozen=True)
 class Cached:
     """One stored report: its summary (name, threshold, failed severities, errors, and the
@@ -140,11 +131,11 @@ def summary_of(report: RepoReport, volatile: Iterable[str]) -> dict[str, Any]:
 class FindingsCache:
     """Reports by project, valid under one key each; safe to use from many threads."""
 
-    def __init__(self, folder: Path, prepare: Callable[[Path], bool] | None = None) -> None:
+    def __init__(self, folder: Path, prepare: Callable[[Path], bool]) -> None:
         """``prepare(path)`` creates the database file and its folders private (the snapshot
         cache's rules, :mod:`hepci.gitlab.cache`) and says whether it may be used."""
         self.path = folder / FILE_NAME
-        self._prepare = prepare or _private_file
+        self._prepare = prepare
         self.hits = self.misses = self.write_errors = 0
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
@@ -200,29 +191,12 @@ class FindingsCache:
                 self.hits += 1
         return found
 
-    def load(self, project: str, key: str) -> tuple[RepoReport, AuditConfig] | None:
-        """The report stored for ``project`` under ``key``, with its effective config."""
-        from hepci.audit.reports.jsonfmt import project_from_dict
-
-        cached = self.load_raw(project, key)
-        if cached is None:
-            return None
-        try:
-            report = project_from_dict(json.loads(cached.line()))
-            return report, config_from_json(json.loads(cached.config))
-        except (ValueError, KeyError, TypeError, zlib.error):
-            return None
-
     def store(
         self, project: str, key: str, report: RepoReport, config: AuditConfig, *,
-        volatile: Iterable[str] = (), line: str | None = None,
+        volatile: Iterable[str], line: str,
     ) -> None:  # fmt: skip
         """Keep ``report`` (written in batches; :meth:`close` writes the rest); ``line`` is
-        its compact JSON form when the caller has it already."""
-        from hepci.audit.reports.jsonfmt import project_dict
-
-        if line is None:
-            line = json.dumps(project_dict(report), ensure_ascii=False, separators=(",", ":"))
+        its compact JSON form, as the spool wrote it."""
         if self._config_json is None or self._config_json[0] is not config:
             text = json.dumps(config_to_json(config), separators=(",", ":"), default=str)
             self._config_json = (config, text)

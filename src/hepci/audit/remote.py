@@ -172,19 +172,12 @@ def _findings_cache(settings: RemoteSettings, use: bool) -> FindingsCache | None
     snapshot cache's own rules (folders 0700, files 0600, never another user's)."""
     if not use or settings.cache_dir is None:
         return None
+    from functools import partial
+
     from hepci.gitlab import cache as snapshots
 
     root = settings.cache_dir
-
-    def prepare(path: Path) -> bool:
-        snapshots._make_dirs(root)
-        if not all(snapshots._own_private_dir(d) for d in (path.parent.parent, path.parent)):
-            return False
-        if not path.exists():
-            snapshots._create_private(path)
-        side = [path.with_name(path.name + s) for s in snapshots.SIDE_FILES]
-        return all(snapshots._own_private_file(p) for p in [path, *side] if p.exists())
-
+    prepare = partial(snapshots.prepare_private, root, warn=False)
     return FindingsCache(snapshots.SnapshotCache(root, settings.url).dir, prepare)
 
 

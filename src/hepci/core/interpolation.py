@@ -12,6 +12,8 @@ from typing import Any
 
 from hepci.core.yamledit import Reference, Tagged, YamlFile
 
+VARIABLE_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+"""A CI variable in a value, ``$NAME`` or ``${NAME}`` (group 1 or 2: the name)."""
 _INPUT_BLOCK = re.compile(r"\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*(?:\|[^\]]*)?\]\]")
 
 

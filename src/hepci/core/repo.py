@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from hepci.core.safefs import read_regular, resolve_inside
+from hepci.core.safefs import read_inside, resolve_inside
 from hepci.errors import InputFileError, OutsideRootError
 
 MAX_READ_BYTES = 64 * 1024 * 1024
@@ -122,10 +122,7 @@ class LocalRepo:
 
     def read(self, path: str) -> bytes | None:
         """The file's bytes; ``None`` when absent; OutsideRootError when it leaves the root."""
-        target = resolve_inside(self._root, path)
-        if target.is_dir():
-            return None
-        return read_regular(target, self._max_bytes, shown=path)
+        return read_inside(self._root, path, self._max_bytes)
 
     def files(self) -> list[RepoFile]:
         """Every file; in a git work tree, those git does not ignore (tracked or not)."""

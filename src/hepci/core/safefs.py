@@ -266,6 +266,17 @@ def write_atomic(path: str | Path, data: Data, *, mode: int | None = None) -> No
     write_atomic_many([(Path(path), data)], mode=mode)
 
 
+def read_inside(
+    root: str | Path, relpath: str, max_bytes: int, *, shown: str | Path | None = None
+) -> bytes | None:
+    """Read a repository file under the root rule: ``None`` when absent or a directory; a link
+    leaving the root raises :class:`OutsideRootError`, the rest as :func:`read_regular`."""
+    target = resolve_inside(root, relpath)
+    if target.is_dir():
+        return None
+    return read_regular(target, max_bytes, shown=relpath if shown is None else shown)
+
+
 def write_inside(root: str | Path, relpath: str, data: bytes) -> Path:
     """Write a repository file (the root rule applies; a link inside is written through)."""
     target = resolve_inside(root, relpath)

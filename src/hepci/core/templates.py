@@ -29,6 +29,8 @@ NOT_IN_OPTIONS = "not-in-options"
 REGEX_MISMATCH = "regex-mismatch"
 MISSING_INPUT = "missing-input"
 
+TEMPLATE_FILE_RE = re.compile(r"^/?ci-templates/(?P<name>[^/]+)\.ya?ml$")
+"""An ``include: project`` ``file:`` of one of our templates (group ``name``)."""
 _MIRROR_RE = re.compile(r"^\s+([A-Z][A-Z0-9_]*):\s*[\"']?\$\[\[\s*inputs\.([a-z0-9_-]+)\s*\]\]")
 _JOB_RE = re.compile(r"^(\.?[A-Za-z0-9$][^:#\s]*(?:\[\[[^\]]*\]\][^:#\s]*)*):\s*$")
 

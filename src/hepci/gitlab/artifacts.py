@@ -66,9 +66,6 @@ class _LogText(HTMLParser):
         if tag == "br":
             self.parts.append("\n")
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-
     def handle_data(self, data: str) -> None:
         self.parts.append(data)
 

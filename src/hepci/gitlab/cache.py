@@ -115,6 +115,27 @@ def _own_private_file(path: Path) -> bool:
     return True
 
 
+def prepare_private(root: Path, path: Path, *, warn: bool = True) -> bool:
+    """Create or tighten the folders down to ``path`` (``root/remote/<key>/NAME``: 0700) and the
+    SQLite file with its side files (0600); ``False`` when one belongs to another user and the
+    cache must not be used (said on stderr unless ``warn`` is false). The snapshot cache's rules,
+    also used for the findings cache next to it."""
+    _make_dirs(root)
+    for folder in (path.parent.parent, path.parent):
+        if not _own_private_dir(folder):
+            if warn:
+                log.warning("hepci: warning: %s belongs to another user: cache not used", folder)
+            return False
+    if not path.exists():
+        _create_private(path)
+    for item in [path, *(path.with_name(path.name + s) for s in SIDE_FILES)]:
+        if item.exists() and not _own_private_file(item):
+            if warn:
+                log.warning("hepci: warning: %s belongs to another user: cache not used", item)
+            return False
+    return True
+
+
 class SnapshotCache:
     """Snapshots of one GitLab instance's projects; safe to use from many threads."""
 
@@ -146,18 +167,7 @@ class SnapshotCache:
     def _private(self) -> bool:
         """Create or tighten the cache folders and files (see the module docstring); ``False``
         when the cache belongs to another user and must not be used."""
-        _make_dirs(self.root)
-        for folder in (self.dir.parent, self.dir):
-            if not _own_private_dir(folder):
-                log.warning("hepci: warning: %s belongs to another user: cache not used", folder)
-                return False
-        if not self.path.exists():
-            _create_private(self.path)
-        for path in [self.path, *(self.path.with_name(self.path.name + s) for s in SIDE_FILES)]:
-            if path.exists() and not _own_private_file(path):
-                log.warning("hepci: warning: %s belongs to another user: cache not used", path)
-                return False
-        return True
+        return prepare_private(self.root, self.path)
 
     def close(self) -> None:
         with self._lock:

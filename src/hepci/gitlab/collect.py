@@ -45,7 +45,6 @@ class Outcome:
     """What could not be handed to the sink (finished snapshots go there, not here: a sweep
     of 10,000 projects must not keep every project's files until the end)."""
 
-    delivered: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     failed: list[Failed] = field(default_factory=list)
 
@@ -162,7 +161,7 @@ class Collector:
                 for info in infos:
                     cached = self.cache.load(info, self.digest) if self.cache else None
                     if cached is not None:
-                        self._done(cached, out, sink, store=False)
+                        self._done(cached, sink, store=False)
                     else:
                         by_path[info.full_path] = info
                         feed.put(info)
@@ -267,7 +266,7 @@ class Collector:
                 partial[path] = snap
             else:
                 ready.append(snap)
-        self._done_all(ready, out, sink)
+        self._done_all(ready, sink)
 
     def _follow_includes(
         self, partial: dict[str, Snapshot], out: Outcome, sink: SnapshotSink
@@ -394,21 +393,19 @@ class Collector:
                 error = remote_error(exc, info.full_path if info else None, self.pool.settings)
                 out.failed.append(Failed(error.path or "?", error.message, error.status))
                 continue
-            self._done(snap, out, sink)
+            self._done(snap, sink)
 
-    def _done(self, snap: Snapshot, out: Outcome, sink: SnapshotSink, store: bool = True) -> None:
+    def _done(self, snap: Snapshot, sink: SnapshotSink, store: bool = True) -> None:
         if store:
-            self._done_all([snap], out, sink)
+            self._done_all([snap], sink)
         else:
-            out.delivered += 1
             sink(snap)
 
-    def _done_all(self, snaps: list[Snapshot], out: Outcome, sink: SnapshotSink) -> None:
+    def _done_all(self, snaps: list[Snapshot], sink: SnapshotSink) -> None:
         """Keep finished snapshots (one cache transaction) and hand them to ``sink``."""
         if self.cache is not None and snaps:
             self.cache.store_many(snaps, self.digest)
         for snap in snaps:
-            out.delivered += 1
             sink(snap)
 
 

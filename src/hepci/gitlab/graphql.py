@@ -23,7 +23,7 @@ from hepci.errors import RemoteError
 from hepci.gitlab.artifacts import MARKERS as ARTIFACT_MARKERS
 from hepci.gitlab.artifacts import pipeline_facts, pipeline_fields
 from hepci.gitlab.client import ClientPool
-from hepci.gitlab.model import Details, FetchedFile, ProjectInfo
+from hepci.gitlab.model import Details, FetchedFile, ProjectInfo, ref_matches
 
 MAX_QUERY_CHARS = 9_000  # GitLab answers HTTP 422 "Query too large" over 10,000 characters
 COMPLEXITY_RE = re.compile(r"complexity of (\d+), which exceeds max complexity of (\d+)")
@@ -396,17 +396,8 @@ def _protection(branch: str | None, node: dict[str, Any]) -> bool | None:
     if not branch or not isinstance(connection, dict):
         return None
     rules = [r for r in connection.get("nodes") or [] if isinstance(r, dict)]
-    if any(
-        r.get("isProtected") is True and _ref_matches(str(r.get("name")), branch) for r in rules
-    ):
+    if any(r.get("isProtected") is True and ref_matches(str(r.get("name")), branch) for r in rules):
         return True
     complete = len(connection.get("nodes") or []) < RULES_PAGE
     admin = (node.get("userPermissions") or {}).get("adminProject") is True
     return False if admin and complete else None
-
-
-def _ref_matches(pattern: str, ref: str) -> bool:
-    """GitLab's ``RefMatcher``: the exact name, or ``*`` standing for any characters."""
-    if "*" not in pattern:
-        return pattern == ref
-    return re.fullmatch(".*".join(map(re.escape, pattern.split("*"))), ref) is not None

@@ -72,7 +72,6 @@ class PageGuard:
         self.what = what
         self.key = key
         self.seen: set[Any] = set()
-        self.looped = False
 
     def fresh(self, page: Page) -> list[Any] | None:
         """The items of ``page`` not seen before; ``None`` when the page repeats earlier ones
@@ -90,7 +89,6 @@ class PageGuard:
         return new
 
     def stop(self, why: str) -> None:
-        self.looped = True
         log.warning("hepci: warning: %s: pagination loops (%s); stopped there", self.what, why)
 
 
@@ -104,12 +102,12 @@ def _keyable(key: Callable[[Any], Any], item: Any) -> bool:
 
 def walk(
     pool: ClientPool, path: str, query: dict[str, Any], *, what: str,
-    key: Callable[[Any], Any] = lambda item: item["id"], max_pages: int = MAX_PAGES,
+    key: Callable[[Any], Any] = lambda item: item["id"],
 ) -> Iterator[Any]:  # fmt: skip
     """Every item of a list endpoint, page after page, each once, bounded and loop-safe."""
     guard = PageGuard(what, key)
     number = 1
-    for _ in range(max_pages):
+    for _ in range(MAX_PAGES):
         page = fetch_page(pool, path, query, number)
         new = guard.fresh(page)
         if new is None:
@@ -305,13 +303,9 @@ def read_files(pool: ClientPool, info: ProjectInfo, paths: Iterable[str]) -> dic
         oid = listing(directory).get(name)
         if not oid or oid == "/":
             continue
-        try:
-            content = project.files.raw(file_path=path, ref=ref)
-        except gitlab.exceptions.GitlabGetError as exc:
-            if _status(exc) == 404:
-                continue
-            raise
-        out[path] = FetchedFile(path, bytes(content), oid)
+        content = _raw(project, path, ref)
+        if content is not None:
+            out[path] = FetchedFile(path, content, oid)
     return out
 
 
@@ -323,14 +317,20 @@ def read_raw(pool: ClientPool, info: ProjectInfo, paths: Iterable[str]) -> dict[
     project = pool.rest().projects.get(info.id, lazy=True)
     out: dict[str, FetchedFile] = {}
     for path in dict.fromkeys(paths):
-        try:
-            content = project.files.raw(file_path=path, ref=info.default_branch)
-        except gitlab.exceptions.GitlabGetError as exc:
-            if _status(exc) == 404:
-                continue
-            raise
-        out[path] = FetchedFile.of(path, bytes(content))
+        content = _raw(project, path, info.default_branch)
+        if content is not None:
+            out[path] = FetchedFile.of(path, content)
     return out
+
+
+def _raw(project: Any, path: str, ref: str | None) -> bytes | None:
+    """``files/:path/raw`` at ``ref``; ``None`` for a 404."""
+    try:
+        return bytes(project.files.raw(file_path=path, ref=ref))
+    except gitlab.exceptions.GitlabGetError as exc:
+        if _status(exc) == 404:
+            return None
+        raise
 
 
 def _tree(pool: ClientPool, info: ProjectInfo, directory: str, ref: str | None) -> dict[str, str]:

@@ -255,6 +255,8 @@ def check_reference_chains(ctx: TargetContext, report: Report) -> None:
     for loaded in ctx.tree.files:
         for use in loaded.config.references:
             owner[id(use.node)] = loaded
+    if not owner:
+        return  # no `!reference` anywhere: nothing to resolve
 
     def expand(ref: Reference) -> Target | None:
         loaded = owner.get(id(ref.node))

@@ -9,7 +9,6 @@ The rules themselves live in :func:`hepci.core.templates.validate_inputs`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from hepci.core.templates import (
     MISSING_INPUT,
     NOT_IN_OPTIONS,
     REGEX_MISMATCH,
+    TEMPLATE_FILE_RE,
     UNKNOWN_INPUT,
     WRONG_TYPE,
     TemplateSpec,
@@ -39,7 +39,6 @@ PROBLEM_CODES = {
     REGEX_MISMATCH: "HL204",
     MISSING_INPUT: "HL205",
 }
-_TEMPLATE_FILE = re.compile(r"^/?ci-templates/([^/]+)\.ya?ml$")
 
 Report = Callable[[LoadedFile, Node | None, str, str], None]
 
@@ -69,7 +68,7 @@ class Catalog:
             return [spec] if spec is not None else []
         names: list[str] = []
         if include.kind == "project" and include.location.strip("/") == self.project:
-            names = [m.group(1) for f in include.files if (m := _TEMPLATE_FILE.match(f))]
+            names = [m.group(1) for f in include.files if (m := TEMPLATE_FILE_RE.match(f))]
         elif include.kind == "component" and include.component_project == self.project:
             names = [include.component_name or ""]
         if not names or not self.shipped:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hepci.core.cilocal import normalize_local
-from hepci.core.safefs import read_regular, resolve_inside
+from hepci.core.safefs import read_inside, resolve_inside
 from hepci.core.yamledit import Limits
 from hepci.errors import InputFileError, OutsideRootError
 
@@ -102,12 +102,9 @@ class RepoFiles:
         rel = normalize_local(relpath)
         shown = self.root / rel  # lint shows it relative to the current directory
         try:
-            resolved = resolve_inside(self.root, rel)
+            return read_inside(self.root, rel, self.max_bytes, shown=shown)
         except OutsideRootError as exc:
             raise OutsideRootError(exc.message, path=shown) from None
-        if resolved.is_dir():
-            return None
-        return read_regular(resolved, self.max_bytes, shown=shown)
 
     def glob(self, pattern: str) -> list[str]:
         """Every YAML file under the pattern's fixed leading folders (cilocal filters them).

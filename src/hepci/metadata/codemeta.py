@@ -43,6 +43,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from hepci.metadata.crate import INSTALL_HINT
 from hepci.metadata.model import Record
 
 CODEMETA_FILE = "codemeta.json"
@@ -57,7 +58,6 @@ CONTEXT_FILES = {
         "repostatus.jsonld"
     ),
 }
-INSTALL_HINT = "`hepci metadata` needs the metadata extra: pip install 'hepci[metadata]'"
 
 
 def _codemetapy() -> Any:

@@ -12,8 +12,7 @@ from typing import Any
 
 from hepci.errors import UsageError
 from hepci.metadata.model import Record
-
-CRATE_FILE = "ro-crate-metadata.json"
+from hepci.metadata.summary import CRATE_FILE
 
 
 @dataclass

@@ -218,7 +218,7 @@ def select_codemods(
             continue
         if cls.profile == "cern" and not cern and not (select and cls.id in select):
             continue
-        if cls.profile == "network" and not network and not (select and matches(cls, select)):
+        if cls.profile == "network" and not network and not select:  # selected: it matched
             continue
         chosen.append(cls)
     return chosen

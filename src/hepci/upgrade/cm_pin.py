@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from hepci.core.cimodel import CiConfig
+from hepci.core.interpolation import VARIABLE_RE
 from hepci.core.yamledit import MappingNode, Node, ScalarNode, SequenceNode, YamlFile
 from hepci.core.yamledit.edits import SetScalar
 from hepci.errors import HepciError
@@ -28,7 +29,6 @@ from hepci.upgrade.base import Codemod, DigestLookup, Manual, Path, Proposal, Up
 from hepci.upgrade.engine import CodemodRun, FileUpgrade
 from hepci.upgrade.registry import ImageRef, parse_image
 
-_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 _FROM = re.compile(r"^(\s*FROM\s+(?:--\S+\s+)*)(\S+)", re.IGNORECASE)
 _ARG = r"^(\s*ARG\s+(?:\S+\s+)*?{name}=)([\"']?)([^\s\"']+)\2"
 DOCKERFILE_NAMES = ("Dockerfile", "Containerfile")
@@ -140,15 +140,15 @@ class PinDigests(Codemod):
     def propose(self, file: YamlFile, config: CiConfig, ctx: UpgradeContext) -> Proposal:
         proposal = Proposal()
         images = list(_written_images(config))
-        names = {m[1] or m[2] for _, node in images for m in _VAR.finditer(node.value)}
+        names = {m[1] or m[2] for _, node in images for m in VARIABLE_RE.finditer(node.value)}
         defined = {_var_name(path) for path, _ in _variable_nodes(config, None)}
         seen: set[Path] = set()
         for path, node in [*images, *_variable_nodes(config, names)]:
             if path in seen:
                 continue
             seen.add(path)
-            used = {m[1] or m[2] for m in _VAR.finditer(node.value)}
-            if used & defined and not _VAR.fullmatch(node.value.strip()):
+            used = {m[1] or m[2] for m in VARIABLE_RE.finditer(node.value)}
+            if used & defined and not VARIABLE_RE.fullmatch(node.value.strip()):
                 message = (
                     f"image `{node.value}` is assembled from variables: pin a digest where "
                     "the whole reference is written"

@@ -21,6 +21,7 @@ import re
 
 from hepci import __version__
 from hepci.core.cimodel import CiConfig, Include
+from hepci.core.templates import TEMPLATE_FILE_RE
 from hepci.core.yamledit import SequenceNode, YamlFile
 from hepci.core.yamledit.edits import DeleteKey, Edit, InsertKey, RenameKey, SetScalar
 from hepci.upgrade.base import (
@@ -149,7 +150,6 @@ class BumpTemplates(Codemod):
         proposal.add(*edits)
 
 
-_TEMPLATE_FILE = re.compile(r"^/?ci-templates/(?P<name>[^/]+)\.ya?ml$")
 FIRST_COMPONENT_RELEASE = (0, 1, 0)
 """The first release whose tagged tree has ``templates/`` (every release since)."""
 
@@ -183,7 +183,7 @@ class ProjectToComponent(Codemod):
         node = mapping_of(include.node)
         if node is None or has_anchor_or_alias(node) or merge_sources(node):
             return "it uses an anchor, alias or merge key"
-        if len(include.files) != 1 or not _TEMPLATE_FILE.match(include.files[0].strip()):
+        if len(include.files) != 1 or not TEMPLATE_FILE_RE.match(include.files[0].strip()):
             return "it names several files: write one `component:` include per template"
         if include.ref is not None and is_sha(include.ref):
             return "it is pinned to a commit, which may predate `templates/`: pin a release"
@@ -201,7 +201,7 @@ class ProjectToComponent(Codemod):
             message = f"`include: project` of {ctx.templates_project} kept: {why}"
             proposal.manual.append(self.manual(message, include.node))
             return
-        match = _TEMPLATE_FILE.match(include.files[0].strip())
+        match = TEMPLATE_FILE_RE.match(include.files[0].strip())
         assert match is not None  # checked by _refusal
         ref = new_ref(include.ref, ctx.releases) or include.ref
         address = f"$CI_SERVER_FQDN/{include.location.strip('/')}/{match['name']}@{ref}"

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hepci.core.safefs import read_inside
 from hepci.errors import ExitCode, HepciError, InputFileError, OutputError, UsageError
 
 CRUFT_FILE = ".cruft.json"
@@ -108,7 +109,7 @@ def _merge(ours: bytes, base: bytes, theirs: bytes, tmp: Path, path: str) -> tup
 
 def plan_scaffold(root: Path, to: str | None, template_repo: str | None) -> ScaffoldPlan:
     record_path = root / CRUFT_FILE
-    raw = _read_ours(root, CRUFT_FILE)
+    raw = read_inside(root, CRUFT_FILE, MAX_FILE_BYTES)
     if raw is None:
         raise InputFileError("no .cruft.json: not a repository made by `hepci new`", path=root)
     try:
@@ -152,7 +153,7 @@ def _plan_file(
     tmp: Path,
 ) -> None:
     base, theirs = versions
-    ours = _read_ours(root, path)
+    ours = read_inside(root, path, MAX_FILE_BYTES)
     if theirs in (base, ours):
         return
     if theirs is None:
@@ -172,14 +173,6 @@ def _plan_file(
     plan.writes[path] = merged
     if conflicted:
         plan.conflicts.append(path)
-
-
-def _read_ours(root: Path, path: str) -> bytes | None:
-    """A file of the repository under the root rule (a link leaving it is refused)."""
-    from hepci.core.safefs import read_regular, resolve_inside
-
-    target = resolve_inside(root, path)
-    return None if target.is_dir() else read_regular(target, MAX_FILE_BYTES, shown=path)
 
 
 def _write_plan(root: Path, plan: ScaffoldPlan) -> None:

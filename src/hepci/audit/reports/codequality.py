@@ -32,11 +32,6 @@ def project_issues(report: RepoReport, many: bool) -> Iterator[dict[str, Any]]:
             }
 
 
-def issues(run: RunView) -> list[dict[str, Any]]:
-    many = len(run.reports) > 1
-    return [issue for report in run.reports for issue in project_issues(report, many)]
-
-
 def chunks(run: RunView, fail_on: str | None = None) -> Iterator[str]:
     many = len(run.reports) > 1
     first = True

@@ -163,16 +163,5 @@ def chunks(run: RunView, fail_on: str | None = None) -> Iterator[str]:
     yield "}\n"
 
 
-def to_dict(run: RunView, fail_on: str | None = None) -> dict[str, Any]:
-    """The whole report as one dictionary (small runs and tests; writers use :func:`chunks`)."""
-    data = head_dict(run, fail_on)
-    data["projects"] = [project_dict(r) for r in run.reports]
-    data["failures"] = [
-        {"target": f.target, "error": f.message, "exit_code": f.exit_code} for f in run.failures
-    ]
-    data["skipped_targets"] = [{"target": s.target, "reason": s.reason} for s in run.skipped]
-    return data
-
-
 def render(run: RunView, fail_on: str | None = None) -> str:
     return "".join(chunks(run, fail_on))

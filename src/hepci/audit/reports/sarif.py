@@ -33,12 +33,7 @@ def _driver() -> dict[str, Any]:
                 "properties": {"family": cls.family, "fix": list(cls.fix)},
             }
         )
-    return {
-        "name": "hepci",
-        "version": __version__,
-        "informationUri": "https://gitlab.cern.ch/hepci/hepci",
-        "rules": rules,
-    }
+    return {**_driver_info(), "rules": rules}
 
 
 def _run(report: RepoReport, rules: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -65,9 +60,8 @@ def _run(report: RepoReport, rules: dict[str, dict[str, Any]]) -> dict[str, Any]
                     "locations": [{"physicalLocation": location}],
                 }
             )
-    driver = {k: v for k, v in _driver_info().items() if k != "rules"}
     return {
-        "tool": {"driver": {**driver, "rules": used}},
+        "tool": {"driver": {**_driver_info(), "rules": used}},
         "automationDetails": {"id": f"hepci-audit/{report.name}"},
         "originalUriBaseIds": {"SRCROOT": {"description": {"text": report.name}}},
         "results": results,

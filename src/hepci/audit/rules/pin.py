@@ -22,9 +22,9 @@ from hepci.audit.rule import Rule, Skip
 from hepci.audit.rules._ci import as_list, ci_files, image_name, ref_problem, template_ref
 from hepci.core.cilocal import LoadedFile
 from hepci.core.cimodel import Include, parse_includes
+from hepci.core.interpolation import VARIABLE_RE
 from hepci.core.yamledit import MappingNode, resolve_alias
 
-_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 _RAW_URL = (
     # GitLab: https://host/group/project/-/raw/<ref>/path (and the older /raw/<ref>/ form)
     re.compile(r"^https?://[^/]+/(?P<project>.+?)/(?:-/)?raw/(?P<ref>[^/?#]+)/"),
@@ -190,7 +190,7 @@ def expand(text: str, scopes: list[dict[str, Any]], depth: int = 0) -> tuple[str
         missing.append(f"${name}")
         return match[0]
 
-    return _VAR.sub(repl, text.replace("$$", "\0")).replace("\0", "$"), missing
+    return VARIABLE_RE.sub(repl, text.replace("$$", "\0")).replace("\0", "$"), missing
 
 
 @dataclass(frozen=True)
@@ -217,7 +217,7 @@ def _matrix_values(job: Any, name: str) -> list[str]:
 
 
 def _resolve(written: str, job: Any, scopes: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
-    names = [m[1] or m[2] for m in _VAR.finditer(written)]
+    names = [m[1] or m[2] for m in VARIABLE_RE.finditer(written)]
     matrix = next((n for n in names if _matrix_values(job, n)), None)
     variants = [{matrix: v} for v in _matrix_values(job, matrix)] if matrix else [{}]
     resolved, missing = [], []

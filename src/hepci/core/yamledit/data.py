@@ -305,19 +305,18 @@ def _children(node: Node) -> list[Node]:
     return []
 
 
-def expanded_size(node: Node | None, memo: dict[int, int] | None = None) -> int:
+def expanded_size(node: Node | None) -> int:
     """How many nodes ``node`` becomes once aliases are expanded (:data:`RECURSIVE` if it
     contains an alias to itself). Iterative and memoized: O(nodes) time, no recursion."""
     if node is None:
         return 0
-    if memo is None:
-        count, has_alias = 0, False
-        for sub in node.walk():
-            count += 1
-            has_alias = has_alias or isinstance(sub, AliasNode)
-        if not has_alias:
-            return count  # the common case: nothing to expand
-        memo = {}
+    count, has_alias = 0, False
+    for sub in node.walk():
+        count += 1
+        has_alias = has_alias or isinstance(sub, AliasNode)
+    if not has_alias:
+        return count  # the common case: nothing to expand
+    memo: dict[int, int] = {}
     stack: list[tuple[Node, bool]] = [(node, False)]
     open_nodes: set[int] = set()
     while stack:
