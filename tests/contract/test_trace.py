@@ -148,3 +148,25 @@ def test_committed_traces_replay(name: str, monkeypatch: pytest.MonkeyPatch) -> 
     for project, paths in expect.get("contains", {}).items():
         for file_path, needle in paths.items():
             assert re.search(needle, files[project][file_path].decode())
+
+
+def test_the_trace_file_is_never_written_through_a_link_and_is_always_private(
+    fresh_double: GitLabDouble, fresh_world: World, tmp_path: Path
+) -> None:
+    """A trace holds private projects' files: a link planted at its path is refused (its target
+    kept), and a trace written over an older, readable file ends up 0600 too."""
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me")
+    link = tmp_path / "trace.jsonl"
+    link.symlink_to(precious)
+    code = main(
+        ["audit", "gitlab:hep", "--gitlab-url", fresh_double.url, "--token",
+         fresh_world.tokens.owner, "--no-cache", "--trace", str(link)]
+    )  # fmt: skip
+    assert code == 2 and precious.read_text() == "keep me" and link.is_symlink()
+    link.unlink()
+    link.write_text("an older trace\n")
+    link.chmod(0o644)
+    path = record(fresh_double, fresh_world, tmp_path)
+    assert path == link and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert "an older trace" not in path.read_text()

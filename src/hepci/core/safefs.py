@@ -19,7 +19,8 @@ Every file hepci opens goes through this module.
 * **Outputs the user names** (:func:`write_output`: reports, docs): a device or FIFO (also
   behind a link, e.g. ``/dev/stdout``) is written as a stream; any other symbolic link is
   refused, because a checked-out repository can plant one where a CI job writes its report.
-* **Appends** (:func:`append_line`: journals): ``O_APPEND|O_NOFOLLOW``, fsynced per line.
+* **Logs** (:func:`open_private`: journals, ``--trace``; :func:`append_line`): regular files
+  only, ``O_NOFOLLOW``, 0600 even when they existed; journals appended and fsynced per line.
 
 Write failures (read-only folder, disk full, file too large) are
 :class:`~hepci.errors.OutputError`: one line naming the file, exit code 2.
@@ -340,20 +341,48 @@ def write_output(path: str | Path, data: Data, *, mode: int | None = None) -> No
     write_atomic(target, data, mode=mode)
 
 
-def append_line(path: str | Path, line: str, *, mode: int = 0o600) -> None:
-    """Append one line to a log (a journal), fsynced; a symbolic link is refused."""
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+def open_private(path: str | Path, *, truncate: bool = False, mode: int = 0o600) -> int:
+    """A file descriptor to append to (or rewrite, ``truncate``) a log that may hold private
+    data (a journal, a ``--trace``): created ``mode``, an existing file tightened to it; a
+    symbolic link or anything but a regular file is refused, never written through."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+    flags |= os.O_TRUNC if truncate else os.O_APPEND
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise _cannot_write(exc, path) from None
+    if info is not None and stat.S_ISLNK(info.st_mode):
+        raise OutputError("is a symbolic link: hepci does not write through it", path=path)
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise OutputError("not a regular file", path=path)
     try:
         fd = os.open(path, flags, mode)
     except OSError as exc:
-        if Path(path).is_symlink():
+        if Path(path).is_symlink():  # planted between the check and the open
             raise OutputError(
                 "is a symbolic link: hepci does not write through it", path=path
             ) from None
         raise _cannot_write(exc, path) from None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OutputError("not a regular file", path=path)
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+        if regular:
+            os.fchmod(fd, mode)
+            os.set_blocking(fd, True)
+    except OSError as exc:
+        os.close(fd)
+        raise _cannot_write(exc, path) from None
+    if not regular:  # replaced between the check and the open
+        os.close(fd)
+        raise OutputError("not a regular file", path=path)
+    return fd
+
+
+def append_line(path: str | Path, line: str, *, mode: int = 0o600) -> None:
+    """Append one line to a log (a journal), fsynced; a symbolic link is refused."""
+    fd = open_private(path, mode=mode)
+    try:
         _write_all(fd, (line if line.endswith("\n") else line + "\n").encode("utf-8"))
         os.fsync(fd)
     except OSError as exc:
@@ -365,6 +394,7 @@ def append_line(path: str | Path, line: str, *, mode: int = 0o600) -> None:
 __all__ = [
     "TEMP_SUFFIX",
     "append_line",
+    "open_private",
     "read_regular",
     "relative_inside",
     "remove_inside",

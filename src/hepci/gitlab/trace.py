@@ -119,8 +119,10 @@ class Recorder:
         self._lock = threading.Lock()
         self._seq = 0
         self.secrets: set[str] = set()
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        self._file = os.fdopen(fd, "w", encoding="utf-8")
+        from hepci.core.safefs import open_private
+
+        # a trace holds what private projects' files say: 0600, and never through a link
+        self._file = os.fdopen(open_private(path, truncate=True), "w", encoding="utf-8")
         self._write({**FORMAT, "hepci": version})
 
     def _write(self, obj: Mapping[str, Any]) -> None:
