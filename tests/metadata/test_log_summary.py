@@ -155,3 +155,17 @@ def test_an_instance_without_the_field_drops_only_the_summary(world, tmp_path, m
     assert code in (0, 3)
     assert "/jobs/artifacts/" in html  # the crates are still linked
     assert "from the pipeline's crate" not in html  # but no digest is read
+
+
+def test_a_dataset_named_like_a_file_is_kept_and_a_datasets_files_are_not() -> None:
+    """The files of a dataset are not datasets of their own; that is known when they are
+    read (``part_of``), not guessed from a name: "Muon profile sample" once vanished."""
+    data = (
+        DataInput("Muon profile sample", "open-data", "config/config.yaml", recid="123"),
+        DataInput("Muon profile sample file 1", "open-data", "config/config.yaml",
+                  recid="123", part_of="Muon profile sample"),
+    )  # fmt: skip
+    parsed = parse_log_summary(log_summary(record(data=data), "d" * 64))
+    assert parsed is not None and parsed["datasets"] == ["recid:123"]
+    entry = catalogue_entry(record(data=data), None)
+    assert [d["name"] for d in entry["datasets"]] == ["Muon profile sample"]

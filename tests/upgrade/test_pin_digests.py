@@ -175,6 +175,28 @@ def test_dockerfile_from_and_arg_defaults_get_digests(tmp_path: Path) -> None:
     ]
 
 
+def test_a_dockerfile_with_a_byte_order_mark_is_pinned_and_keeps_it(tmp_path: Path) -> None:
+    """PIN005 reads a Dockerfile with a BOM (utf-8-sig); pin-digests used to miss its first
+    FROM (the BOM stuck to it) and now writes the BOM back as it was."""
+    fake = FakeRegistry()
+    (tmp_path / "Dockerfile").write_bytes(b"\xef\xbb\xbfFROM python:3.12\n")
+    [pinned] = plan_repo(LocalRepo(tmp_path), [PinDigests], ctx(fake)).changed
+    assert pinned.encoded() == b"\xef\xbb\xbf" + f"FROM {d('python:3.12', fake)}\n".encode()
+
+
+def test_unrendered_template_dockerfiles_are_left_as_the_audit_leaves_them(
+    tmp_path: Path,
+) -> None:
+    """``{{ … }}`` and ``{% … %}`` paths belong to a scaffold, not to this repository: PIN005
+    skips both, and so does pin-digests (it used to pin a `{% if %}` one)."""
+    fake = FakeRegistry()
+    for folder in ("{{cookiecutter.name}}", "{% if docker %}image{% endif %}", "docker"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "Dockerfile").write_text("FROM python:3.12\n")
+    plan = plan_repo(LocalRepo(tmp_path), [PinDigests], ctx(fake))
+    assert [f.path for f in plan.changed] == ["docker/Dockerfile"]
+
+
 def test_pin_digests_is_opt_in() -> None:
     assert PinDigests not in select_codemods(ALL_CODEMODS)
     assert PinDigests in select_codemods(ALL_CODEMODS, network=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from hepci.core.dockerfiles import dockerfile_paths
 from hepci.core.repo import Repo, RepoFile, RepoMeta
 from hepci.errors import HepciError
 
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from hepci.core.yamledit import Limits, YamlFile
 
 CI_FILE = ".gitlab-ci.yml"
-DOCKERFILE_NAMES = ("Dockerfile", "Containerfile")
 REANA_NAMES = ("reana.yaml", "reana.yml")
 SNAKEFILE_NAMES = ("Snakefile", "workflow/Snakefile")
 MAX_TEXT_BYTES = 1024 * 1024
@@ -270,20 +270,7 @@ class AuditContext:
     # ------------------------------------------------------------------- Dockerfiles
     @cached_property
     def dockerfile_paths(self) -> list[str]:
-        if self.sizes is None:
-            return [name for name in DOCKERFILE_NAMES if self.exists(name)]
-        found = []
-        for path in self.sizes:
-            base = path.rsplit("/", 1)[-1]
-            if _is_template_source(path):
-                continue  # an unrendered cookiecutter/copier file, not a Dockerfile of this repo
-            if (
-                base in DOCKERFILE_NAMES
-                or base.startswith(("Dockerfile.", "Containerfile."))
-                or base.endswith((".Dockerfile", ".dockerfile", ".Containerfile"))
-            ):
-                found.append(path)
-        return sorted(found, key=lambda p: (p.count("/"), p))
+        return dockerfile_paths(self.sizes, self.exists)
 
     @cached_property
     def dockerfiles(self) -> list[Dockerfile]:
@@ -330,8 +317,3 @@ class AuditContext:
         if cwl:
             found["cwl"] = sorted(cwl)
         return found
-
-
-def _is_template_source(path: str) -> bool:
-    """A path inside a cookiecutter/copier template (``{{cookiecutter.x}}/…``, ``{% if %}``)."""
-    return "{{" in path or "{%" in path

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hepci.audit.config import AuditConfig
-from hepci.audit.context import DOCKERFILE_NAMES, REANA_NAMES, SNAKEFILE_NAMES
+from hepci.audit.context import REANA_NAMES, SNAKEFILE_NAMES
 from hepci.audit.findings import Cached, FindingsCache, run_fingerprint
 from hepci.audit.model import SkippedTarget, TargetFailure
 from hepci.audit.progress import Progress
 from hepci.audit.spool import ReportSpool, SpooledRun
+from hepci.core.dockerfiles import DOCKERFILE_NAMES
 from hepci.errors import ExitCode, HepciError
 
 if TYPE_CHECKING:

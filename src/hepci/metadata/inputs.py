@@ -84,7 +84,7 @@ def _dataset(entry: dict[str, Any], path: str, index: int) -> list[DataInput]:
             DataInput(
                 name=f"{name} file {number}", kind="file" if kind != "open-data" else kind,
                 declared_in=path, recid=recid, doi=doi, url=location,
-                size=_int(item.get("size")), checksum=_str(item.get("checksum")),
+                size=_int(item.get("size")), checksum=_str(item.get("checksum")), part_of=name,
             )
         )  # fmt: skip
     return found

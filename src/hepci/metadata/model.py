@@ -79,6 +79,7 @@ class DataInput:
     checksum: str | None = None  # "adler32:…", "sha256:…" as declared
     events: int | None = None
     description: str | None = None
+    part_of: str | None = None  # for one of a dataset's ``files:``: the dataset's name
 
     @property
     def persistent(self) -> bool:

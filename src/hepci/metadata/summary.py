@@ -32,7 +32,7 @@ SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
 def _dataset_ids(record: Record) -> list[str]:
     ids = []
     for item in record.data:
-        if "file " in item.name:  # the files of a dataset: the dataset names them
+        if item.part_of is not None:  # the files of a dataset: the dataset names them
             continue
         if item.doi:
             ids.append(f"doi:{item.doi}")
@@ -133,7 +133,7 @@ def catalogue_entry(
         "datasets": [
             {"name": d.name, "kind": d.kind, "recid": d.recid, "doi": d.doi}
             for d in record.data
-            if "file " not in d.name
+            if d.part_of is None
         ],
         "engine": record.workflow.engine if record.workflow else None,
         "workflow": record.workflow.main if record.workflow else None,

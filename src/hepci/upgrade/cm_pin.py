@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 from hepci.core.cimodel import CiConfig
 from hepci.core.interpolation import VARIABLE_RE
 from hepci.core.yamledit import MappingNode, Node, ScalarNode, SequenceNode, YamlFile
 from hepci.core.yamledit.edits import SetScalar
+from hepci.core.yamledit.source import decode_bytes
 from hepci.errors import HepciError
 from hepci.upgrade.base import Codemod, DigestLookup, Manual, Path, Proposal, UpgradeContext
 from hepci.upgrade.engine import CodemodRun, FileUpgrade
@@ -31,16 +31,6 @@ from hepci.upgrade.registry import ImageRef, parse_image
 
 _FROM = re.compile(r"^(\s*FROM\s+(?:--\S+\s+)*)(\S+)", re.IGNORECASE)
 _ARG = r"^(\s*ARG\s+(?:\S+\s+)*?{name}=)([\"']?)([^\s\"']+)\2"
-DOCKERFILE_NAMES = ("Dockerfile", "Containerfile")
-
-
-def is_dockerfile(path: str) -> bool:
-    base = path.rsplit("/", 1)[-1]
-    return (
-        base in DOCKERFILE_NAMES
-        or base.startswith(("Dockerfile.", "Containerfile."))
-        or base.endswith((".Dockerfile", ".dockerfile", ".Containerfile"))
-    )
 
 
 def pinnable(text: str) -> ImageRef | None:
@@ -245,24 +235,17 @@ def upgrade_dockerfile(
     """The ``pin-digests`` outcome for a Dockerfile, ``None`` when that codemod is not selected."""
     if PinDigests not in codemods:
         return None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
+    try:  # a byte-order mark or UTF-16 is read, and written back, as it was
+        source = decode_bytes(data, path, max_bytes=len(data))  # the read was capped
+    except HepciError:
         return FileUpgrade(path, "", "", error=f"{path}: not UTF-8 text, left untouched")
-    outcome = FileUpgrade(path, text, text)
+    text = source.text
+    outcome = FileUpgrade(path, text, text, source=source)
     run = CodemodRun(PinDigests.id, PinDigests.rules)
     outcome.runs.append(run)
     new, run.applied, run.manual = pin_dockerfile(text, path, ctx)
     outcome.text = new
     return outcome
-
-
-def dockerfile_paths(listing: Sequence[Any] | None, exists: Any) -> list[str]:
-    """The Dockerfiles of a repository: every listed one, or the root names."""
-    if listing is None:
-        return [name for name in DOCKERFILE_NAMES if exists(name)]
-    paths = [f.path for f in listing if is_dockerfile(f.path) and "{{" not in f.path]
-    return sorted(paths, key=lambda p: (p.count("/"), p))
 
 
 def digest_lookup(codemods: Sequence[type[Codemod]]) -> DigestLookup | None:

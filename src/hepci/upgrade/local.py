@@ -92,7 +92,8 @@ def plan_repo(
     paths: Sequence[str] | None = None,
 ) -> RepoPlan:
     """Run the codemods over the repository's CI files and Dockerfiles (nothing is written)."""
-    from hepci.upgrade.cm_pin import PinDigests, dockerfile_paths, is_dockerfile, upgrade_dockerfile
+    from hepci.core.dockerfiles import dockerfile_paths, is_dockerfile
+    from hepci.upgrade.cm_pin import PinDigests, upgrade_dockerfile
 
     plan = RepoPlan(repo.name)
     problems: list[HepciError] = []
@@ -104,7 +105,9 @@ def plan_repo(
     for problem in problems:
         plan.fail(problem)
     if paths is None and PinDigests in codemods:
-        targets += dockerfile_paths(repo.files(), lambda p: repo.read(p) is not None)
+        listing = repo.files()
+        listed = [f.path for f in listing] if listing is not None else None
+        targets += dockerfile_paths(listed, lambda p: repo.read(p) is not None)
     for path in targets:
         try:
             data = repo.read(path)
