@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_audit.py --projects 1000 --latency-ms 50   # ~10 min
     .venv/bin/python benchmarks/bench_audit.py --projects 200 --skip-naive       # quick look
+    .venv/bin/python benchmarks/bench_audit.py --ab 5     # engine A/B only: CPU ratio, 5 pairs
 
 The double runs in its own process (a real GitLab's CPU is not the client's; in-process, the
 double's graphql-core work and the client share one GIL): ``--in-process`` to compare.
@@ -24,6 +25,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -251,6 +253,29 @@ def run_new(double: Double, args: argparse.Namespace) -> list[dict[str, Any]]:
     return rows
 
 
+def run_ab(double: Double, args: argparse.Namespace) -> dict[str, Any]:
+    """Today's cold path with and without the jsonschema-rs first verdict, ``--ab`` pairs
+    interleaved in this process on this double (the load of the machine hits both alike):
+    client CPU of each, and the ratio of the medians."""
+    cpus: dict[str, list[float]] = {"fast": [], "jsonschema_only": []}
+
+    def cold() -> float:
+        with tempfile.TemporaryDirectory() as cache:
+            fresh_process_state(Path(cache))
+            return measure(double, lambda: new_path(double, args, Path(cache)))[2]["client_cpu_s"]
+
+    cold()  # warm-up: imports and first-use costs are in neither side
+    for _ in range(args.ab):
+        cpus["fast"].append(cold())
+        with engine_before_this_round():
+            cpus["jsonschema_only"].append(cold())
+    medians = {k: statistics.median(v) for k, v in cpus.items()}
+    result = {"phase": "ab_engine", "client_cpu_s": cpus, "median_s": medians,
+              "cpu_ratio": round(medians["fast"] / medians["jsonschema_only"], 3)}  # fmt: skip
+    show(result)
+    return result
+
+
 def show(r: dict[str, Any]) -> None:
     print(
         json.dumps({k: v for k, v in r.items() if k not in ("per_endpoint", "client")}), flush=True
@@ -272,9 +297,23 @@ def main(argv: list[str] | None = None) -> int:
         "--double-workers", type=int, default=2,
         help="processes serving the double (GitLab runs several Puma workers; default 2)",
     )  # fmt: skip
+    parser.add_argument(
+        "--ab", type=int, default=0, metavar="N",
+        help="only N interleaved pairs: today's path with and without jsonschema-rs (CPU ratio)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
     double = Double(args)
+    if args.ab:
+        try:
+            ab = run_ab(double, args)
+        finally:
+            double.close()
+        args.out.mkdir(parents=True, exist_ok=True)
+        out = args.out / f"bench_audit-ab-N{args.projects}-L{args.latency_ms:g}.json"
+        out.write_text(json.dumps(ab, indent=2) + "\n", encoding="utf-8")
+        print(f"written: {out}")
+        return 0
     try:
         rows += run_ours(double, args, "gitlab")
         if not args.skip_naive:
