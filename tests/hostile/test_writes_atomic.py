@@ -7,6 +7,7 @@ signals it exactly mid-write.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import stat
@@ -170,6 +171,16 @@ def test_a_report_path_that_is_a_link_is_refused_and_its_target_kept(
     assert (repo / "gl-code-quality.json").is_symlink()
 
 
+def _unblock_fifo_reader(fifo: Path) -> None:
+    """Open ``fifo`` for writing without blocking: a blocking open would hang for ever if the
+    reader had already seen end-of-file between our check and the open."""
+    try:
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError as error:  # ENXIO: nobody reads it any more
+        if error.errno != errno.ENXIO:
+            raise
+
+
 def test_a_fifo_or_device_is_written_as_a_stream(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -184,10 +195,10 @@ def test_a_fifo_or_device_is_written_as_a_stream(
     try:
         code = main(["audit", str(repo), "-f", f"json={fifo}"])
     finally:
-        if reader.is_alive():  # the writer never opened it: unblock the reader
-            with fifo.open("wb"):
-                pass
         reader.join(10)
+        if reader.is_alive():  # the writer never opened it: unblock the waiting reader
+            _unblock_fifo_reader(fifo)
+            reader.join(10)
     assert code == 1
     assert "hepci: error" not in capsys.readouterr().err
     assert fifo.is_fifo()  # not replaced by a regular file
