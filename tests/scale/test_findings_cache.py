@@ -116,9 +116,15 @@ def test_volatile_rules_are_rerun_on_a_hit(sweep, audits, monkeypatch):
             return datetime.now(tz or timezone.utc) + timedelta(days=3650)
 
     monkeypatch.setattr(gl, "datetime", Later)
+    checks: list[str] = []
+    real_check = gl.GL004.check
+    monkeypatch.setattr(
+        gl.GL004, "check", lambda self, ctx: checks.append(ctx.repo.name) or real_check(self, ctx)
+    )
     audits.clear()
     after = gl004(sweep("warm"))
     assert audits == []  # still from the cache ...
+    assert checks and sorted(checks) == sorted(set(checks))  # GL004 ran once per project
     for name in inactive:  # ... but GL004 looked at today's date again: ten years later
         old = int(before[name]["findings"][0]["message"].split()[3])
         new = int(after[name]["findings"][0]["message"].split()[3])

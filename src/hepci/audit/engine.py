@@ -162,13 +162,10 @@ def rerun_volatile(
     return {r.id: r for r in _selected(volatile, outcomes, config)}
 
 
-def refresh_volatile(report: RepoReport, repo: Repo, config: AuditConfig) -> RepoReport:
-    """``report`` (from the findings cache) with its ``volatile`` rules run again now."""
-    prior = {result.id: result for result in report.results}
-    fresh = rerun_volatile(repo, config, prior)
+def with_results(report: RepoReport, fresh: Mapping[str, RuleResult]) -> RepoReport:
+    """``report`` with the results in ``fresh`` in place of its own (report order kept)."""
     if not fresh:
         return report
-    rules = all_rules()
-    outcomes = {**prior, **fresh}
-    results = [outcomes[rule_id] for rule_id in rules if rule_id in outcomes]
+    outcomes = {**{result.id: result for result in report.results}, **fresh}
+    results = [outcomes[rule_id] for rule_id in all_rules() if rule_id in outcomes]
     return replace(report, results=tuple(results))

@@ -134,7 +134,7 @@ class _Auditor:
 
         When the volatile results did not change (the usual case) the stored line is spooled
         as it is: only the small summary is decoded, never the report."""
-        from hepci.audit.engine import refresh_volatile, rerun_volatile, volatile_rules
+        from hepci.audit.engine import rerun_volatile, volatile_rules, with_results
         from hepci.audit.findings import config_from_json
         from hepci.audit.reports.jsonfmt import project_from_dict, result_dict, result_from_dict
 
@@ -164,7 +164,7 @@ class _Auditor:
             report = project_from_dict(json.loads(cached.line()))
         except (ValueError, KeyError, TypeError, zlib.error):
             return False
-        self.spool.add(refresh_volatile(report, repo, effective))
+        self.spool.add(with_results(report, fresh))  # the volatile rules ran once, above
         return True
 
 
