@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from gitlab_double.model import State
@@ -9,6 +10,7 @@ from gitlab_double.server import GitLabDouble
 
 from hepci.gitlab.candidates import CANDIDATE_FILES
 from hepci.gitlab.settings import RemoteSettings, resolve_settings
+from hepci.upgrade.group import GroupOptions
 
 
 def make_settings(double: GitLabDouble, token: str, **options: Any) -> RemoteSettings:
@@ -30,3 +32,11 @@ def head_files(state: State, full_path: str) -> dict[str, bytes]:
 def expected_candidates(state: State, full_path: str) -> dict[str, bytes]:
     files = head_files(state, full_path)
     return {p: c for p, c in files.items() if p in CANDIDATE_FILES}
+
+
+def group_options(double: GitLabDouble, token: str, journal: Path, **kw: Any) -> GroupOptions:
+    """``upgrade gitlab:hep --apply`` against ``double``, two jobs, quiet, journal at ``journal``."""
+    return GroupOptions(
+        target="gitlab:hep", apply=True, token=token, gitlab_url=double.url,
+        journal=str(journal), jobs=2, quiet=True, **kw,
+    )  # fmt: skip

@@ -27,6 +27,7 @@ from hepci.gitlab.settings import resolve_settings
 from hepci.upgrade.codemods import ALL_CODEMODS
 from hepci.upgrade.group import GroupOptions, plan_group, run_group
 from hepci.upgrade.group_write import JournalEntry
+from remote.helpers import group_options
 
 BRANCH = "hepci/upgrade"
 COMMITS = "POST /projects/:id/repository/commits"
@@ -47,10 +48,7 @@ def double(world: World) -> Iterator[GitLabDouble]:
 
 def options(double: GitLabDouble, token: str, tmp_path: Path, **kw: object) -> GroupOptions:
     journal = tmp_path / f"journal-{time.monotonic_ns()}.jsonl"  # a fresh one each run
-    return GroupOptions(
-        target="gitlab:hep", apply=True, token=token, gitlab_url=double.url,
-        journal=str(journal), jobs=2, quiet=True, **kw,  # type: ignore[arg-type]
-    )  # fmt: skip
+    return group_options(double, token, journal, **kw)
 
 
 def changed(world: World, double: GitLabDouble, token: str | None = None) -> list[Project]:

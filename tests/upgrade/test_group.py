@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from gitlab_double.populate import World, build_world
 from gitlab_double.server import GitLabDouble
+from remote.helpers import group_options
 
 from hepci.core.repo import MemoryRepo
 from hepci.upgrade.base import UpgradeContext
@@ -36,13 +37,6 @@ def double(world: World) -> Iterator[GitLabDouble]:
         yield running
 
 
-def _options(double: GitLabDouble, token: str, journal: Path, **kw: object) -> GroupOptions:
-    return GroupOptions(
-        target="gitlab:hep", apply=True, token=token, gitlab_url=double.url,
-        journal=str(journal), jobs=2, quiet=True, **kw,  # type: ignore[arg-type]
-    )  # fmt: skip
-
-
 def _ok(double: GitLabDouble, route: str) -> int:
     """Successful (2xx) requests to ``route`` (the write-scope probe answers 400)."""
     return sum(1 for r in double.stats.log if r.route == route and 200 <= r.status < 300)
@@ -57,7 +51,7 @@ def _open_mrs(world: World) -> dict[int, int]:
 
 
 def test_dry_run_writes_nothing(world: World, double: GitLabDouble, tmp_path: Path) -> None:
-    options = _options(double, world.tokens.owner, tmp_path / "j")
+    options = group_options(double, world.tokens.owner, tmp_path / "j")
     options = GroupOptions(**{**options.__dict__, "apply": False})
     assert run_group(options, ALL_CODEMODS) in (0, 3)
     writes = {k: v for k, v in double.stats.counts().items() if not k.startswith(("GET", "HEAD"))}
@@ -70,7 +64,7 @@ def test_apply_three_requests_per_changed_project_and_rerun_is_noop(
 ) -> None:
     created: list[JournalEntry] = []
     code = run_group(
-        _options(double, world.tokens.owner, tmp_path / "j"), ALL_CODEMODS, created.append
+        group_options(double, world.tokens.owner, tmp_path / "j"), ALL_CODEMODS, created.append
     )
     counts = double.stats.counts()
     changed = [e for e in created if e.status == "mr-created"]
@@ -91,7 +85,7 @@ def test_apply_three_requests_per_changed_project_and_rerun_is_noop(
 
     double.stats.reset()
     fresh_journal = tmp_path / "j2"  # without the journal: the open MRs make it a no-op
-    run_group(_options(double, world.tokens.owner, fresh_journal), ALL_CODEMODS)
+    run_group(group_options(double, world.tokens.owner, fresh_journal), ALL_CODEMODS)
     assert _ok(double, COMMITS) == 0 and _ok(double, MRS) == 0
     assert double.stats.counts().get(HEADS, 0) == 0
     assert _open_mrs(world) == mrs
@@ -108,7 +102,7 @@ def test_killed_run_resumes_to_one_mr_per_project(
         if len(done) == 3:
             raise KeyboardInterrupt
 
-    options = _options(double, world.tokens.owner, journal, max_mrs=0)
+    options = group_options(double, world.tokens.owner, journal, max_mrs=0)
     options = GroupOptions(**{**options.__dict__, "jobs": 1})
     with pytest.raises(KeyboardInterrupt):
         run_group(options, ALL_CODEMODS, stop_after_three)
@@ -126,7 +120,9 @@ def test_faults_leave_no_partial_commit_and_every_project_accounted(
 ) -> None:
     double.faults.configure(error_rate=0.2, seed=11)
     entries: list[JournalEntry] = []
-    run_group(_options(double, world.tokens.owner, tmp_path / "j"), ALL_CODEMODS, entries.append)
+    run_group(
+        group_options(double, world.tokens.owner, tmp_path / "j"), ALL_CODEMODS, entries.append
+    )
     double.faults.clear()
     assert entries and all(e.status in {"mr-created", "mr-exists", "failed"} for e in entries)
     for project in world.state.projects.values():
@@ -140,7 +136,7 @@ def test_faults_leave_no_partial_commit_and_every_project_accounted(
         repo = MemoryRepo("b", {p: project.repo.blobs[head.files[p]] for p in head.files})
         assert changed and not plan_repo(repo, ALL_CODEMODS, CTX, changed).changed
     # A second run without faults finishes the job: one MR for every changed project.
-    run_group(_options(double, world.tokens.owner, tmp_path / "j"), ALL_CODEMODS)
+    run_group(group_options(double, world.tokens.owner, tmp_path / "j"), ALL_CODEMODS)
     mrs = _open_mrs(world)
     assert set(mrs.values()) == {1}
     assert len(mrs) >= sum(e.status == "mr-created" for e in entries)
@@ -150,7 +146,7 @@ def test_read_only_token_fails_before_any_write(
     world: World, double: GitLabDouble, tmp_path: Path
 ) -> None:
     with pytest.raises(ScopeError):
-        run_group(_options(double, world.tokens.reader, tmp_path / "j"), ALL_CODEMODS)
+        run_group(group_options(double, world.tokens.reader, tmp_path / "j"), ALL_CODEMODS)
     assert _ok(double, COMMITS) == 0 and double.stats.counts().get(MRS, 0) == 0
     assert not _open_mrs(world)
     assert all(BRANCH not in p.repo.branches for p in world.state.projects.values())

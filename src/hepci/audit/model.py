@@ -6,7 +6,7 @@ pure function of them, and the remote sweep can build them from any source.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -159,21 +159,38 @@ class AuditRun:
 
     def counts(self) -> dict[str, int]:
         """Failed rules per severity over every report."""
-        counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
-        for report in self.reports:
-            for result in report.failed():
-                counts[result.severity] += 1
-        return counts
+        return severity_counts([r.severity for r in report.failed()] for report in self.reports)
 
     def exit_code(self, fail_on: str | None = None) -> int:
-        """4 when a rule crashed, 3 when a target could not be audited, 1 on failures at or
-        above ``fail_on`` (default: each report's own threshold), else 0."""
-        if any(report.errors() for report in self.reports):
-            return 4
-        if self.failures:
-            return 3
-        for report in self.reports:
-            threshold = SEVERITY_RANK[fail_on or report.fail_on]
-            if any(SEVERITY_RANK[r.severity] >= threshold for r in report.failed()):
-                return 1
-        return 0
+        """See :func:`run_exit_code`."""
+        outcomes = (
+            (bool(report.errors()), report.fail_on, [r.severity for r in report.failed()])
+            for report in self.reports
+        )
+        return run_exit_code(list(outcomes), bool(self.failures), fail_on)
+
+
+def severity_counts(failed: Iterable[Iterable[str]]) -> dict[str, int]:
+    """Failed rules per severity, from each report's failed severities."""
+    counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
+    for severities in failed:
+        for severity in severities:
+            counts[severity] += 1
+    return counts
+
+
+def run_exit_code(
+    outcomes: Sequence[tuple[bool, str, Sequence[str]]], target_failed: bool, fail_on: str | None
+) -> int:
+    """The exit code of an audit run, from each report's (rule crashed, its threshold, the
+    severities of its failed rules): 4 when a rule crashed, 3 when a target could not be
+    audited, 1 on failures at or above ``fail_on`` (default: each report's own), else 0."""
+    if any(errors for errors, _, _ in outcomes):
+        return 4
+    if target_failed:
+        return 3
+    for _, own, failed in outcomes:
+        threshold = SEVERITY_RANK[fail_on or own]
+        if any(SEVERITY_RANK[severity] >= threshold for severity in failed):
+            return 1
+    return 0

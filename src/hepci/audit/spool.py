@@ -19,7 +19,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, overload
 
-from hepci.audit.model import SEVERITIES, SEVERITY_RANK, RepoReport, SkippedTarget, TargetFailure
+from hepci.audit.model import (
+    RepoReport,
+    SkippedTarget,
+    TargetFailure,
+    run_exit_code,
+    severity_counts,
+)
 
 
 @dataclass(frozen=True)
@@ -128,24 +134,12 @@ class SpooledRun:
     scope: dict[str, Any] | None = None
 
     def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
-        for entry in self.reports.summaries():
-            for severity in entry.failed:
-                counts[severity] += 1
-        return counts
+        return severity_counts(entry.failed for entry in self.reports.summaries())
 
     def exit_code(self, fail_on: str | None = None) -> int:
-        """As :meth:`hepci.audit.model.AuditRun.exit_code`."""
-        entries = self.reports.summaries()
-        if any(entry.errors for entry in entries):
-            return 4
-        if self.failures:
-            return 3
-        for entry in entries:
-            threshold = SEVERITY_RANK[fail_on or entry.fail_on]
-            if any(SEVERITY_RANK[severity] >= threshold for severity in entry.failed):
-                return 1
-        return 0
+        """As :meth:`hepci.audit.model.AuditRun.exit_code`, from the spooled summaries."""
+        outcomes = [(e.errors, e.fail_on, e.failed) for e in self.reports.summaries()]
+        return run_exit_code(outcomes, bool(self.failures), fail_on)
 
     def close(self) -> None:
         self.reports.close()
