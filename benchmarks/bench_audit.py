@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_audit.py --projects 1000 --latency-ms 50   # ~10 min
     .venv/bin/python benchmarks/bench_audit.py --projects 200 --skip-naive       # quick look
-    .venv/bin/python benchmarks/bench_audit.py --ab 5     # engine A/B only: CPU ratio, 5 pairs
+    .venv/bin/python benchmarks/bench_audit.py --ab 5     # A/B against #15's baseline, 5 rounds
 
 The double runs in its own process (a real GitLab's CPU is not the client's; in-process, the
 double's graphql-core work and the client share one GIL): ``--in-process`` to compare.
@@ -26,6 +26,7 @@ import json
 import multiprocessing as mp
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -253,26 +254,84 @@ def run_new(double: Double, args: argparse.Namespace) -> list[dict[str, Any]]:
     return rows
 
 
+BASELINE = "e091d7e"  # the commit #15's "today" was measured at (2026-11-27, README table)
+
+
+@contextmanager
+def baseline_tree(ref: str) -> Iterator[Path]:
+    """A checkout of ``ref`` (a detached ``git worktree`` in a temporary folder), removed after."""
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory(prefix="hepci-baseline-") as tmp:
+        tree = Path(tmp) / "tree"
+        git = ["git", "-C", str(root)]
+        subprocess.run([*git, "worktree", "add", "--detach", "-q", str(tree), ref], check=True)
+        try:
+            yield tree
+        finally:
+            subprocess.run([*git, "worktree", "remove", "--force", str(tree)], check=False)
+
+
+def _child(
+    double: Double, side: str, src: Path, cache: str, select: list[str] | None = None
+) -> dict[str, Any]:
+    """One run in a new process (``ab_child.py``) with ``src`` first on the path."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(src)  # bytecode written on the warm-up round, as an install has it
+    script = Path(__file__).resolve().parent / "ab_child.py"
+    argv = [sys.executable, str(script), side, double.url, double.reader, cache]
+    out = subprocess.run(
+        [*argv, *([",".join(select)] if select else [])],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return dict(json.loads(out.stdout.splitlines()[-1]))
+
+
+def _ab_round(double: Double, tree: Path, rules: list[str]) -> dict[str, dict[str, Any]]:
+    """Today's path cold then warm (two processes on one cache), today's path with the
+    baseline's rules only (cold), the baseline (cold): each cold run on an empty cache."""
+    today = Path(__file__).resolve().parent.parent / "src"
+    out = {}
+    with tempfile.TemporaryDirectory() as cache:
+        out["today"] = _child(double, "today", today, cache)
+        out["warm"] = _child(double, "warm", today, cache)
+    with tempfile.TemporaryDirectory() as cache:
+        out["today_same_rules"] = _child(double, "today", today, cache, rules)
+    with tempfile.TemporaryDirectory() as cache:
+        out["baseline"] = _child(double, "baseline", tree / "src", cache)
+    return out
+
+
 def run_ab(double: Double, args: argparse.Namespace) -> dict[str, Any]:
-    """Today's cold path with and without the jsonschema-rs first verdict, ``--ab`` pairs
-    interleaved in this process on this double (the load of the machine hits both alike):
-    client CPU of each, and the ratio of the medians."""
-    cpus: dict[str, list[float]] = {"fast": [], "jsonschema_only": []}
+    """``--ab`` rounds of new processes, interleaved on one double (the load of the machine hits
+    all alike): today's path with every rule (cold, then warm), today's path with only the
+    rules ``--baseline`` had (like for like), and the group audit of ``--baseline`` (cold), as
+    "today's ``gitlab_audit``" of #15 ran. CPU and wall of each; ratios of the medians."""
+    sides = ("today", "warm", "today_same_rules", "baseline")
+    runs: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
+    with baseline_tree(args.baseline) as tree:
+        with tempfile.TemporaryDirectory() as cache:  # and the warm-up: bytecode written
+            rules = list(_child(double, "baseline", tree / "src", cache)["rules"])
+        _ab_round(double, tree, rules)
+        for _ in range(args.ab):
+            for side, result in _ab_round(double, tree, rules).items():
+                runs[side].append(result)
+            show({"round": len(runs["today"]), **{k: v[-1] for k, v in runs.items()}})
 
-    def cold() -> float:
-        with tempfile.TemporaryDirectory() as cache:
-            fresh_process_state(Path(cache))
-            return measure(double, lambda: new_path(double, args, Path(cache)))[2]["client_cpu_s"]
+    def median(side: str, key: str) -> float:
+        return float(statistics.median(r[key] for r in runs[side]))
 
-    cold()  # warm-up: imports and first-use costs are in neither side
-    for _ in range(args.ab):
-        cpus["fast"].append(cold())
-        with engine_before_this_round():
-            cpus["jsonschema_only"].append(cold())
-    medians = {k: statistics.median(v) for k, v in cpus.items()}
-    result = {"phase": "ab_engine", "client_cpu_s": cpus, "median_s": medians,
-              "cpu_ratio": round(medians["fast"] / medians["jsonschema_only"], 3)}  # fmt: skip
-    show(result)
+    floor = 12 * args.latency_ms / 1000 / args.concurrency  # the warm run's 12 requests
+    cpu = {side: median(side, "cpu_s") for side in sides}
+    result = {
+        "phase": "ab_engine", "baseline": args.baseline, "baseline_rules": len(rules),
+        "runs": runs, "cpu_s": cpu,
+        "cpu_ratio": round(cpu["today"] / cpu["baseline"], 3),
+        "cpu_ratio_same_rules": round(cpu["today_same_rules"] / cpu["baseline"], 3),
+        "warm_wall_s": median("warm", "wall_s"),
+        "warm_wall_over_floor": round(median("warm", "wall_s") / floor, 2),
+        "warm_audited": [r["audited"] for r in runs["warm"]],
+    }  # fmt: skip
+    show({k: v for k, v in result.items() if k != "runs"})
     return result
 
 
@@ -299,7 +358,12 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument(
         "--ab", type=int, default=0, metavar="N",
-        help="only N interleaved pairs: today's path with and without jsonschema-rs (CPU ratio)",
+        help="only N interleaved rounds of new processes: today's path (cold, warm; every rule,"
+        " then the baseline's rules) against the group audit of --baseline (cold)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--baseline", default=BASELINE,
+        help=f"the commit --ab compares with (default {BASELINE}: #15's baseline)",
     )  # fmt: skip
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []

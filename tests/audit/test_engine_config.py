@@ -91,6 +91,32 @@ def test_select_ignore_prefixes_and_reasons(audit):
     assert report.results[-1].skip_reason == "ignored: we run as root on purpose"
 
 
+def test_only_selected_rules_and_their_prerequisites_run(audit, monkeypatch):
+    """Deselected and ignored rules cost nothing (``--select CI`` runs no PRES rule), yet a
+    selected rule still sees its prerequisites' real outcome, even an ignored one's."""
+    ran: list[str] = []
+    for rule_id, cls in all_rules().items():
+        real = cls.check
+
+        def counted(self, ctx, real=real, rule_id=rule_id):
+            ran.append(rule_id)
+            return real(self, ctx)
+
+        monkeypatch.setattr(cls, "check", counted)
+    files = {"Dockerfile": "FROM python:3.12\n", "CITATION.cff": "cff-version: 1.2.0\n"}
+    config = AuditConfig(select=("IMG002", "WF"), ignore={"IMG001": "x", "WF002": "why"})
+    report = audit(files, config)
+    assert sorted(ran) == ["IMG001", "IMG002", "WF001"]  # WF003, WF004 require WF001: failed
+    assert [(r.id, r.status) for r in report.results] == [
+        ("IMG002", "pass"),  # IMG001 ran for it (it passed), though ignored and not reported
+        ("WF001", "fail"), ("WF002", "skip"), ("WF003", "skip"), ("WF004", "skip"),
+    ]  # fmt: skip
+    assert report.results[2].skip_reason == "ignored: why"
+    assert report.preservation is None  # PRES001 did not run: no record either
+    ran.clear()
+    assert audit(files).preservation is not None and {"PRES001", "CI001", "GL004"} <= set(ran)
+
+
 def test_cli_select_overrides_file_select(audit):
     config = AuditConfig(select=("REPO",), cli_select=("WF001",), cli_ignore=())
     assert [r.id for r in audit({}, config).results] == ["WF001"]

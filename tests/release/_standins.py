@@ -148,11 +148,12 @@ UNRELEASED_CHANGE = "### Added\n- The change released in the test.\n"
 
 
 def add_unreleased_change(changelog: Path) -> None:
-    """Give a copied CHANGELOG something to release: this checkout's own version is out, so its
-    ``[Unreleased]`` section is empty, as it is after every release."""
+    """Give a copied CHANGELOG something to release: its ``[Unreleased]`` section becomes
+    :data:`UNRELEASED_CHANGE` alone (empty after every release, or holding this checkout's own
+    changes since the last one: the test releases a known text either way)."""
     text = changelog.read_text(encoding="utf-8")
-    assert "## [Unreleased]\n" in text
-    changelog.write_text(
-        text.replace("## [Unreleased]\n", f"## [Unreleased]\n\n{UNRELEASED_CHANGE}", 1),
-        encoding="utf-8",
-    )
+    head, marker, rest = text.partition("## [Unreleased]\n")
+    assert marker, "CHANGELOG.md has no [Unreleased] section"
+    following = rest.find("\n## [")
+    tail = rest[following + 1 :] if following >= 0 else ""
+    changelog.write_text(f"{head}{marker}\n{UNRELEASED_CHANGE}\n{tail}", encoding="utf-8")

@@ -47,7 +47,7 @@ def test_cache_hits_only_when_nothing_can_have_changed(tmp_path: Path) -> None:
     # another instance never sees these entries; a corrupt entry is a miss, not a crash
     assert SnapshotCache(tmp_path, "https://other.example.org").load(snap.info, digest) is None
     with sqlite3.connect(cache.path) as db:
-        db.execute("UPDATE snapshots SET entry = '{not json' WHERE project_id = 7")
+        db.execute("UPDATE snapshots_v3 SET entry = '{not json' WHERE project_id = 7")
     assert cache.load(snap.info, digest) is None
     cache.close()
 

@@ -148,3 +148,19 @@ def test_a_corrupt_findings_database_is_moved_aside_and_the_run_still_cached(
     audits.clear()
     sweep("warm")  # the new database holds them
     assert audits == []
+
+
+def test_a_damaged_stored_report_is_audited_again_not_spooled(sweep, audits, tmp_path):
+    """A hit is spooled still compressed, so its bytes are checked (CRC-32) before."""
+    import sqlite3
+
+    cold = sweep("cold")
+    (db,) = (tmp_path / "cache" / "remote").glob("*/findings.sqlite")
+    with sqlite3.connect(db) as con:
+        project, packed = con.execute("SELECT project, report FROM findings_v1 LIMIT 1").fetchone()
+        damaged = bytes(packed[:-5]) + bytes(b ^ 0xFF for b in packed[-5:])
+        con.execute("UPDATE findings_v1 SET report = ? WHERE project = ?", (damaged, project))
+    audits.clear()
+    again = sweep("after-damage")
+    assert audits == [project]  # that project alone, audited again
+    assert _projects(again) == _projects(cold)

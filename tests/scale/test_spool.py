@@ -92,3 +92,19 @@ def test_a_report_read_back_renders_its_time_as_the_original(reports):
         assert report.seconds == round(report.seconds, 4)
         back = project_from_dict(json.loads(json.dumps(project_dict(report))))
         assert f"{back.seconds:.3f}" == f"{report.seconds:.3f}"
+
+
+def test_the_spooled_line_is_the_json_reports_text(reports):
+    """The spool builds each line from pieces made once per shared result: byte for byte what
+    json makes of the project's dict (findings, preservation records, non-ASCII text)."""
+    from hepci.audit.reports.jsonfmt import project_dict, project_json
+
+    extra = [
+        audit_repo(MemoryRepo("grp/ü", {"README.md": "Analyse für µ → ee\n".encode()})),
+        audit_repo(MemoryRepo("grp/d", {"CITATION.cff": b"cff-version: 1.2.0\ntitle: x\n"})),
+    ]
+    for report in [*reports, *extra, *reports]:  # twice: the second time from the pieces
+        expected = json.dumps(project_dict(report), separators=(",", ":"), ensure_ascii=False)
+        assert project_json(report) == expected.encode("utf-8")
+    assert any(r.preservation is not None for r in [*reports, *extra])
+    assert any(res.findings for r in reports for res in r.results)

@@ -34,21 +34,34 @@ def _static_order(rules: tuple[tuple[str, type[Rule]], ...]) -> tuple[str, ...]:
     return tuple(sorter.static_order())
 
 
+_SHARED: dict[tuple[type[Rule], str, Status, str | None], RuleResult] = {}
+MAX_SHARED = 4096  # results without findings kept for reuse (a skip reason may be unique)
+
+
 def _result(
-    cls: type[Rule], ctx: AuditContext, status: Status, findings: list[Finding] | None = None,
+    cls: type[Rule], config: AuditConfig, status: Status, findings: list[Finding] | None = None,
     reason: str | None = None,
 ) -> RuleResult:  # fmt: skip
-    return RuleResult(
+    """The result of ``cls``; one without findings is shared between repositories (results
+    are immutable: a sweep of 822 projects made 36,000 of them, mostly the same ~100)."""
+    severity = config.severity_of(cls.id(), cls.severity)
+    key = (cls, severity, status, reason)
+    if not findings and (shared := _SHARED.get(key)) is not None:
+        return shared
+    result = RuleResult(
         id=cls.id(),
         family=cls.family,
         title=cls.title(),
-        severity=ctx.config.severity_of(cls.id(), cls.severity),
+        severity=severity,
         status=status,
         url=cls.url(),
         findings=tuple(findings or ()),
         skip_reason=reason,
         fix=cls.fix,
     )
+    if not findings and len(_SHARED) < MAX_SHARED:
+        _SHARED[key] = result
+    return result
 
 
 def _run_one(cls: type[Rule], ctx: AuditContext, outcomes: Mapping[str, RuleResult]) -> RuleResult:
@@ -56,17 +69,19 @@ def _run_one(cls: type[Rule], ctx: AuditContext, outcomes: Mapping[str, RuleResu
     if unmet:
         req = outcomes[unmet[0]]
         why = {"fail": "failed", "skip": "was skipped"}.get(req.status, "errored")
-        return _result(cls, ctx, "skip", reason=f"requires {req.id} ({req.title}), which {why}")
+        return _result(
+            cls, ctx.config, "skip", reason=f"requires {req.id} ({req.title}), which {why}"
+        )
     if cls.needs_listing and ctx.listing is None:
-        return _result(cls, ctx, "skip", reason="the source cannot list its files cheaply")
+        return _result(cls, ctx.config, "skip", reason="the source cannot list its files cheaply")
     try:
         findings = cls().check(ctx)
     except Skip as skip:
-        return _result(cls, ctx, "skip", reason=skip.reason)
+        return _result(cls, ctx.config, "skip", reason=skip.reason)
     except Exception as exc:  # a bug in a rule must not stop the audit
         message = f"internal error in {cls.id()}: {type(exc).__name__}: {exc}"
-        return _result(cls, ctx, "error", reason=message)
-    return _result(cls, ctx, "fail" if findings else "pass", findings)
+        return _result(cls, ctx.config, "error", reason=message)
+    return _result(cls, ctx.config, "fail" if findings else "pass", findings)
 
 
 def audit_repo(
@@ -91,7 +106,7 @@ def audit_with_config(
     ctx = AuditContext(repo, config)
     rules = all_rules()
     outcomes: dict[str, RuleResult] = {}
-    for rule_id in _order(rules):
+    for rule_id in _to_run(tuple(rules.items()), _selection(config)):
         outcomes[rule_id] = _run_one(rules[rule_id], ctx, outcomes)
     results = _selected(rules, outcomes, config)
     web_url = repo.meta.web_url if repo.meta else None
@@ -118,21 +133,50 @@ def _preservation(ctx: AuditContext) -> dict[str, Any] | None:
     )  # fmt: skip
 
 
+def _selection(config: AuditConfig) -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
+    """What decides which rules run: the selected prefixes (``None``: every rule) and the
+    ignored ones (a rule ignored without a reason is not even reported)."""
+    select = config.cli_select if config.cli_select is not None else config.select
+    return (tuple(select) or None), (*config.cli_ignore, *config.ignore)
+
+
+@lru_cache(maxsize=64)
+def _to_run(
+    rules: tuple[tuple[str, type[Rule]], ...],
+    selection: tuple[tuple[str, ...] | None, tuple[str, ...]],
+) -> tuple[str, ...]:
+    """The rules worth running, prerequisites first: the selected ones that are not ignored
+    (an ignored rule is reported as skipped without running), and what they require."""
+    select, ignore = selection
+    by_id = dict(rules)
+    wanted = {
+        rule_id for rule_id in by_id
+        if (select is None or rule_id.startswith(select)) and not rule_id.startswith(ignore)
+    }  # fmt: skip
+    todo = list(wanted)
+    while todo:
+        for required in by_id[todo.pop()].requires:
+            if required in by_id and required not in wanted:
+                wanted.add(required)
+                todo.append(required)
+    return tuple(rule_id for rule_id in _static_order(rules) if rule_id in wanted)
+
+
 def _selected(
     rules: Mapping[str, type[Rule]], outcomes: Mapping[str, RuleResult], config: AuditConfig
 ) -> list[RuleResult]:
     """The results to report, in report order (family, then ID), ignores applied."""
     results = []
     for rule_id in rules:
-        if not config.is_selected(rule_id) or rule_id not in outcomes:
+        if not config.is_selected(rule_id):
             continue
         ignored, reason = config.ignore_reason(rule_id)
-        result = outcomes[rule_id]
         if ignored:
-            if reason is None:
-                continue
-            result = replace(result, status="skip", findings=(), skip_reason=f"ignored: {reason}")
-        results.append(result)
+            if reason is not None:
+                results.append(_result(rules[rule_id], config, "skip", reason=f"ignored: {reason}"))
+            continue
+        if rule_id in outcomes:
+            results.append(outcomes[rule_id])
     return results
 
 

@@ -38,6 +38,7 @@ from typing import Any
 from hepci import __version__
 from hepci.audit.config import AuditConfig
 from hepci.audit.model import RepoReport
+from hepci.core import fastjson
 from hepci.core.sqlitedb import open_cache
 
 FILE_NAME = "findings.sqlite"
@@ -105,7 +106,7 @@ def run_fingerprint(config: AuditConfig) -> str:
 class Cached:
     """One stored report: its summary (name, threshold, failed severities, errors, and the
     volatile rules' results, all a hit needs to look at), the effective config (JSON) and the
-    report itself (zlib-compressed JSON line, decompressed only to be spooled)."""
+    report itself (the spool's zlib-compressed JSON line, spooled as it is)."""
 
     summary: dict[str, Any]
     config: str
@@ -113,6 +114,11 @@ class Cached:
 
     def line(self) -> str:
         return zlib.decompress(self.packed).decode("utf-8")
+
+    def intact(self) -> bool:
+        """The stored report is the one written: its CRC-32 is the summary's (a hit is
+        spooled without decompressing it, so a damaged row must be caught here)."""
+        return zlib.crc32(self.packed) == self.summary.get("crc32")
 
 
 def summary_of(report: RepoReport, volatile: Iterable[str]) -> dict[str, Any]:
@@ -182,7 +188,7 @@ class FindingsCache:
             found = None
             if row is not None:
                 try:
-                    found = Cached(json.loads(row[0]), str(row[1]), bytes(row[2]))
+                    found = Cached(fastjson.loads(row[0]), str(row[1]), bytes(row[2]))
                 except (ValueError, TypeError):
                     found = None
             if found is None:
@@ -193,16 +199,16 @@ class FindingsCache:
 
     def store(
         self, project: str, key: str, report: RepoReport, config: AuditConfig, *,
-        volatile: Iterable[str], line: str,
+        volatile: Iterable[str], packed: bytes,
     ) -> None:  # fmt: skip
-        """Keep ``report`` (written in batches; :meth:`close` writes the rest); ``line`` is
-        its compact JSON form, as the spool wrote it."""
+        """Keep ``report`` (written in batches; :meth:`close` writes the rest); ``packed`` is
+        its spooled form (:func:`~hepci.audit.spool.pack_line`), stored as it is."""
         if self._config_json is None or self._config_json[0] is not config:
             text = json.dumps(config_to_json(config), separators=(",", ":"), default=str)
             self._config_json = (config, text)
+        summary = {**summary_of(report, volatile), "crc32": zlib.crc32(packed)}
         row = (
-            project, key, json.dumps(summary_of(report, volatile), separators=(",", ":")),
-            self._config_json[1], zlib.compress(line.encode("utf-8"), 1),
+            project, key, fastjson.dumps(summary).decode("utf-8"), self._config_json[1], packed
         )  # fmt: skip
         with self._lock:
             self._pending.append(row)

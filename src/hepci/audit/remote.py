@@ -106,9 +106,18 @@ class _Auditor:
         self.config = config
         self.spool = spool
         self.cache = cache
-        self.run_key = run_fingerprint(config) if cache is not None else ""
+        self._run_key: str | None = None
         self._configs: dict[str, AuditConfig] = {}  # effective configs, by their JSON
         self._volatile: dict[str, Any] | None = None
+
+    @property
+    def run_key(self) -> str:
+        """The hepci version, rule set and config fingerprint; made at the first project, so
+        importing every rule module overlaps the listing's first requests instead of
+        delaying them."""
+        if self._run_key is None:
+            self._run_key = run_fingerprint(self.config) if self.cache is not None else ""
+        return self._run_key
 
     def __call__(self, snapshot: Snapshot) -> None:
         from hepci.audit.engine import audit_with_config, volatile_rules
@@ -124,16 +133,16 @@ class _Auditor:
         report, effective = audit_with_config(repo, self.config)
         if self._volatile is None:
             self._volatile = volatile_rules()
-        line = self.spool.add(report)
+        packed = self.spool.add(report)
         self.cache.store(
-            snapshot.info.full_path, key, report, effective, volatile=self._volatile, line=line
+            snapshot.info.full_path, key, report, effective, volatile=self._volatile, packed=packed
         )
 
     def _reuse(self, cached: Cached, repo: Repo) -> bool:
         """Spool a cached report, its volatile rules run again; ``False``: unusable entry.
 
         When the volatile results did not change (the usual case) the stored line is spooled
-        as it is: only the small summary is decoded, never the report."""
+        as it is, still compressed: only the small summary is decoded, never the report."""
         from hepci.audit.engine import rerun_volatile, volatile_rules, with_results
         from hepci.audit.findings import config_from_json
         from hepci.audit.reports.jsonfmt import project_from_dict, result_dict, result_from_dict
@@ -142,6 +151,8 @@ class _Auditor:
             self._volatile = volatile_rules()
         try:
             summary = cached.summary
+            if not cached.intact():
+                return False
             effective = self._configs.get(cached.config)
             if effective is None:
                 effective = config_from_json(json.loads(cached.config))
@@ -156,8 +167,8 @@ class _Auditor:
             if fresh.keys() == summary["volatile"].keys() and all(
                 summary["volatile"][rule_id] == result_dict(r) for rule_id, r in fresh.items()
             ):
-                self.spool.add_line(
-                    cached.line(), str(summary["name"]), str(summary["fail_on"]),
+                self.spool.add_packed(
+                    cached.packed, str(summary["name"]), str(summary["fail_on"]),
                     tuple(summary["failed"]), bool(summary["errors"]),
                 )  # fmt: skip
                 return True

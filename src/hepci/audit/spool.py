@@ -3,18 +3,20 @@
 A sweep of 10,000 projects produces 10,000 :class:`RepoReport` objects of ~40 rule results
 each; keeping them all until the reports are written cost more memory than everything else.
 :class:`ReportSpool` appends each report to an unnamed temporary file as one JSON line (the
-JSON report's ``projects[]`` form, :func:`~hepci.audit.reports.jsonfmt.project_dict`) and keeps
-only its offset and a few numbers (failed severities, errors, threshold). It is a read-only
-``Sequence``: report writers iterate it and get the reports back one at a time, ordered by
-target then name (the order of an unsharded run, whatever order the sweep finished them in).
+JSON report's ``projects[]`` form, :func:`~hepci.audit.reports.jsonfmt.project_dict`),
+zlib-compressed (a fifth of the size; the findings cache stores the same bytes, so a cached
+report is spooled without being decompressed), and keeps only its offset and a few numbers
+(failed severities, errors, threshold). It is a read-only ``Sequence``: report writers
+iterate it and get the reports back one at a time, ordered by target then name (the order of
+an unsharded run, whatever order the sweep finished them in).
 :class:`SpooledRun` is the :class:`~hepci.audit.reports.RunView` over it; counts and the exit
 code come from the kept numbers, without reading a report back.
 """
 
 from __future__ import annotations
 
-import json
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, overload
@@ -26,6 +28,7 @@ from hepci.audit.model import (
     run_exit_code,
     severity_counts,
 )
+from hepci.core import fastjson
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,13 @@ class _Entry:
     fail_on: str
     failed: tuple[str, ...]  # severities of the failed rules
     errors: bool
+
+
+def pack_line(report: RepoReport) -> bytes:
+    """``report`` as one compact JSON line (no newline), zlib-compressed at level 1."""
+    from hepci.audit.reports.jsonfmt import project_json
+
+    return zlib.compress(project_json(report), 1)
 
 
 class ReportSpool(Sequence[RepoReport]):
@@ -49,38 +59,38 @@ class ReportSpool(Sequence[RepoReport]):
         self._read_since_write = False
         self.target = 0  # bumped by the caller between targets: their reports stay apart
 
-    def add(self, report: RepoReport) -> str:
-        """Spool ``report``; returns its JSON line (the findings cache keeps the same text)."""
-        from hepci.audit.reports.jsonfmt import project_dict
-
-        line = json.dumps(project_dict(report), separators=(",", ":"), ensure_ascii=False)
+    def add(self, report: RepoReport) -> bytes:
+        """Spool ``report``; returns its packed JSON line (the findings cache keeps the same)."""
+        packed = pack_line(report)
         failed = tuple(r.severity for r in report.failed())
-        self.add_line(line, report.name, report.fail_on, failed, bool(report.errors()))
-        return line
+        self.add_packed(packed, report.name, report.fail_on, failed, bool(report.errors()))
+        return packed
 
-    def add_line(
-        self, line: str, name: str, fail_on: str, failed: tuple[str, ...], errors: bool
+    def add_packed(
+        self, packed: bytes, name: str, fail_on: str, failed: tuple[str, ...], errors: bool
     ) -> None:
-        """Add a report already in its spooled form (one compact JSON line, no newline), with
-        the numbers :class:`SpooledRun` keeps: the findings cache's hits take this path."""
-        data = line.encode("utf-8") + b"\n"
+        """Add a report already in its spooled form (:func:`pack_line`), with the numbers
+        :class:`SpooledRun` keeps: the findings cache's hits take this path."""
         if self._read_since_write:
             self._file.seek(self._end)
             self._read_since_write = False
-        self._file.write(data)
-        entry = _Entry((self.target, name), self._end, len(data), fail_on, failed, errors)
+        self._file.write(packed)
+        entry = _Entry((self.target, name), self._end, len(packed), fail_on, failed, errors)
         if self._entries and entry.order < self._entries[-1].order:
             self._sorted = False
         self._entries.append(entry)
-        self._end += len(data)
+        self._end += len(packed)
 
     def raw_lines(self) -> Iterator[str]:
         """The spooled reports as their JSON lines, in order (the JSON writer copies them)."""
         for entry in list(self._order()):
-            self._file.flush()
-            self._read_since_write = True
-            self._file.seek(entry.offset)
-            yield self._file.read(entry.length).decode("utf-8")
+            yield self._read(entry).decode("utf-8")
+
+    def _read(self, entry: _Entry) -> bytes:
+        self._file.flush()
+        self._read_since_write = True
+        self._file.seek(entry.offset)
+        return zlib.decompress(self._file.read(entry.length))
 
     def extend(self, reports: Iterable[RepoReport]) -> None:
         for report in reports:
@@ -95,10 +105,7 @@ class ReportSpool(Sequence[RepoReport]):
     def _load(self, entry: _Entry) -> RepoReport:
         from hepci.audit.reports.jsonfmt import project_from_dict
 
-        self._file.flush()
-        self._read_since_write = True
-        self._file.seek(entry.offset)
-        return project_from_dict(json.loads(self._file.read(entry.length)))
+        return project_from_dict(fastjson.loads(self._read(entry)))
 
     def __len__(self) -> int:
         return len(self._entries)

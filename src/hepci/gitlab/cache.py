@@ -3,8 +3,11 @@
 One SQLite database per instance, ``<cache dir>/remote/<instance key>/snapshots.sqlite``
 (write-ahead log, so parallel shards can share it), one row per project holding the listing's
 ``last_activity_at``, the fetched candidate files (base64) with their blob ids, and the
-details, as JSON. One file for the whole group: a file per project cost a third of a
-millisecond each to create on ext4, more than the rest of the bookkeeping of a sweep.
+details, as JSON, beside a short validity stamp (the listing facts a reuse depends on) and the
+time it was taken: whether a listed project can be reused is decided from the stamps of the
+whole group, read in one query, without decoding any snapshot. One file for the whole group:
+a file per project cost a third of a millisecond each to create on ext4, more than the rest of
+the bookkeeping of a sweep.
 A snapshot is reused when the project's ``last_activity_at``, default branch and the candidate
 list are unchanged **and** it was taken at least an hour after that activity: GitLab refreshes
 ``last_activity_at`` at most once an hour, so a push in the hour after the last recorded
@@ -22,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import logging
 import os
 import sqlite3
@@ -33,17 +35,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from hepci.core import fastjson
 from hepci.core.sqlitedb import open_cache
 from hepci.gitlab.model import Details, FetchedFile, ProjectInfo, Snapshot
 
 log = logging.getLogger("hepci.gitlab")
-CACHE_VERSION = 2
+CACHE_VERSION = 3  # 3: validity stamps in their own columns (table ``snapshots_v3``)
 DIR_MODE, FILE_MODE = 0o700, 0o600
 SIDE_FILES = ("-wal", "-shm", "-journal")
 _TABLES = (
-    "CREATE TABLE IF NOT EXISTS snapshots (project_id INTEGER PRIMARY KEY, entry TEXT NOT NULL)",
+    "DROP TABLE IF EXISTS snapshots",  # version 2's table: never read again
+    "CREATE TABLE IF NOT EXISTS snapshots_v3 (project_id INTEGER PRIMARY KEY,"
+    " stamp TEXT NOT NULL, fetched_at REAL NOT NULL, entry TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
+SNAPSHOTS = "snapshots_v3"
 SCHEMA_TTL = 86_400.0  # seconds a GraphQL capability probe is trusted
 ACTIVITY_GRACE = 3600.0  # seconds: GitLab's throttle on last_activity_at updates
 
@@ -55,6 +61,17 @@ def _timestamp(value: str | None) -> float | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
+
+
+def _json(value: Any) -> str:
+    return fastjson.dumps(value).decode("utf-8")
+
+
+def _stamp(info: ProjectInfo, digest: str) -> str:
+    """The listing facts a cached snapshot of ``info`` is only valid for, as one string."""
+    return _json(
+        [CACHE_VERSION, digest, info.full_path, info.default_branch, info.last_activity_at]
+    )
 
 
 def _make_dirs(path: Path) -> None:
@@ -150,6 +167,7 @@ class SnapshotCache:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._opened = False
+        self._stamps: dict[int, tuple[str, float]] | None = None
 
     # -- the database -------------------------------------------------------------------------
     def _database(self) -> sqlite3.Connection | None:
@@ -176,23 +194,21 @@ class SnapshotCache:
             self._db, self._opened = None, True
 
     def _get(self, table: str, key_column: str, key: object) -> Any:
+        column = "entry" if table == SNAPSHOTS else "value"
         with self._lock:
             db = self._database()
             if db is None:
                 return None
             try:
-                row = db.execute(
-                    f"SELECT {'entry' if table == 'snapshots' else 'value'} FROM {table}"
-                    f" WHERE {key_column} = ?",
-                    (key,),
-                ).fetchone()
+                query = f"SELECT {column} FROM {table} WHERE {key_column} = ?"
+                row = db.execute(query, (key,)).fetchone()
             except sqlite3.Error:
                 return None
-        return json.loads(row[0]) if row else None
+        return fastjson.loads(row[0]) if row else None
 
-    def _put(self, table: str, rows: list[tuple[object, dict[str, Any]]]) -> None:
+    def _put(self, table: str, rows: list[tuple[object, ...]]) -> None:
         """Insert or replace ``rows`` in one transaction (all or none)."""
-        texts = [(key, json.dumps(entry, separators=(",", ":"))) for key, entry in rows]
+        marks = ", ".join("?" * len(rows[0])) if rows else ""
         with self._lock:
             db = self._database()
             try:
@@ -200,15 +216,44 @@ class SnapshotCache:
                     raise sqlite3.OperationalError("cache unavailable")
                 with db:  # no-op commit when already committed; rollback on error
                     db.execute("BEGIN")
-                    db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", texts)
+                    db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({marks})", rows)
             except sqlite3.Error:
                 self.write_errors += len(rows)
 
     # -- snapshots ----------------------------------------------------------------------------
+    def fresh(self, info: ProjectInfo, digest: str) -> bool:
+        """Whether a still valid snapshot of ``info`` is stored, from the validity stamps alone
+        (all of them read in one query on first use; no snapshot is decoded). ``False`` counts
+        a miss; :meth:`load` then decodes the snapshot (and still checks it)."""
+        with self._lock:
+            if self._stamps is None:
+                self._stamps = self._read_stamps()
+            stored = self._stamps.get(info.id)
+            activity = _timestamp(info.last_activity_at)
+            valid = (
+                stored is not None
+                and activity is not None
+                and stored[0] == _stamp(info, digest)
+                and stored[1] >= activity + ACTIVITY_GRACE
+            )
+            if not valid:
+                self.misses += 1
+        return valid
+
+    def _read_stamps(self) -> dict[int, tuple[str, float]]:
+        db = self._database()
+        if db is None:
+            return {}
+        try:
+            rows = db.execute(f"SELECT project_id, stamp, fetched_at FROM {SNAPSHOTS}").fetchall()
+        except sqlite3.Error:
+            return {}
+        return {int(pid): (str(stamp), float(at)) for pid, stamp, at in rows}
+
     def load(self, info: ProjectInfo, digest: str) -> Snapshot | None:
         """The cached snapshot of ``info`` if it is still valid, else ``None``."""
         try:
-            entry = self._get("snapshots", "project_id", info.id)
+            entry = self._get(SNAPSHOTS, "project_id", info.id)
             snapshot = None if entry is None else self._decode(entry, info, digest)
         except (ValueError, KeyError, TypeError, AttributeError):
             snapshot = None
@@ -245,7 +290,11 @@ class SnapshotCache:
 
     def store_many(self, snapshots: list[Snapshot], digest: str) -> None:
         """Keep ``snapshots`` in one transaction."""
-        self._put("snapshots", [(s.info.id, self._encode(s, digest)) for s in snapshots])
+        rows: list[tuple[object, ...]] = [
+            (s.info.id, _stamp(s.info, digest), s.fetched_at, _json(self._encode(s, digest)))
+            for s in snapshots
+        ]
+        self._put(SNAPSHOTS, rows)
 
     @staticmethod
     def _encode(snapshot: Snapshot, digest: str) -> dict[str, Any]:
@@ -276,4 +325,4 @@ class SnapshotCache:
             return None
 
     def store_schema(self, facts: dict[str, bool]) -> None:
-        self._put("meta", [("schema", {"fetched_at": time.time(), "facts": facts})])
+        self._put("meta", [("schema", _json({"fetched_at": time.time(), "facts": facts}))])

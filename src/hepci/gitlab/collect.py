@@ -64,6 +64,38 @@ def _put(q: queue.Queue[_T], item: _T, abort: threading.Event) -> bool:
     return False
 
 
+class _Handover:
+    """Finished snapshots from the fetching threads to the consumer, in arrival order.
+
+    At most :data:`QUEUE_BOUND` snapshots wait (a slower consumer makes fetching wait; a sweep
+    must not hold every project's files); listing entries the cache can serve
+    (:meth:`put_cached`) never wait: they are small and the consumer reads their snapshots.
+    """
+
+    def __init__(self, abort: threading.Event) -> None:
+        self._items: queue.SimpleQueue[Snapshot | ProjectInfo | None] = queue.SimpleQueue()
+        self._room = threading.BoundedSemaphore(QUEUE_BOUND)
+        self._abort = abort
+
+    def put(self, snap: Snapshot) -> None:
+        while not self._abort.is_set():
+            if self._room.acquire(timeout=0.1):
+                self._items.put(snap)
+                return
+
+    def put_cached(self, info: ProjectInfo) -> None:
+        self._items.put(info)
+
+    def end(self) -> None:
+        self._items.put(None)
+
+    def get(self) -> Snapshot | ProjectInfo | None:
+        item = self._items.get()
+        if isinstance(item, Snapshot):
+            self._room.release()
+        return item
+
+
 def pending_includes(files: dict[str, FetchedFile], tried: set[str]) -> list[str]:
     """Local includes named by fetched CI files that were neither fetched nor tried."""
     wanted: list[str] = []
@@ -119,49 +151,58 @@ class Collector:
         ``infos`` may be a generator still listing the group: batches go out as it yields.
 
         Fetching runs on a background thread and ``sink`` on the calling one, so the next
-        requests (the include rounds, the REST fallback) never wait for ``sink``'s work.
+        requests (the include rounds, the REST fallback) never wait for ``sink``'s work. A
+        project the cache can serve is handed over as its listing entry and read from the
+        cache on the calling thread: the listing never waits for a slower ``sink`` to make
+        room, so the projects that do need reading are sent as soon as they are listed.
         """
         out = Outcome()
-        # bounded: when ``sink`` (the audit) is slower than fetching, fetching waits
-        finished: queue.Queue[Snapshot | None] = queue.Queue(QUEUE_BOUND)
+        handover = _Handover(self._abort)
         crashed: list[BaseException] = []
-
-        def hand_over(snap: Snapshot) -> None:
-            _put(finished, snap, self._abort)
 
         def produce() -> None:
             try:
-                self._produce(infos, out, hand_over)
+                self._produce(infos, out, handover)
             except BaseException as exc:  # re-raised on the calling thread below
                 crashed.append(exc)
             finally:
-                _put(finished, None, self._abort)
+                handover.end()
 
         producer = threading.Thread(target=produce, name="hepci-collect", daemon=True)
         producer.start()
+        stale: list[ProjectInfo] = []  # valid when listed, unusable when read: read again
         try:
-            while (snap := finished.get()) is not None:
-                sink(snap)
+            while (item := handover.get()) is not None:
+                snap = self._from_cache(item) if isinstance(item, ProjectInfo) else item
+                if snap is not None:
+                    sink(snap)
+                elif isinstance(item, ProjectInfo):
+                    stale.append(item)
         except BaseException:
             self._abort.set()  # the producer and the workers stop instead of blocking
             raise
         producer.join()
         if crashed:
             raise crashed[0]
+        if stale:
+            self._rest_all(stale, out, sink)
         return out
 
-    def _produce(self, infos: Iterable[ProjectInfo], out: Outcome, sink: SnapshotSink) -> None:
+    def _from_cache(self, info: ProjectInfo) -> Snapshot | None:
+        return self.cache.load(info, self.digest) if self.cache is not None else None
+
+    def _produce(self, infos: Iterable[ProjectInfo], out: Outcome, handover: _Handover) -> None:
         """Read ``infos`` (which may still be arriving) and hand over finished snapshots."""
         feed: Feed[ProjectInfo] = Feed()
         by_path: dict[str, ProjectInfo] = {}  # every project that needs reading
         listing_failed: list[BaseException] = []
+        sink = handover.put
 
-        def feed_all() -> None:  # the cache is read as the listing arrives
+        def feed_all() -> None:  # the cache is consulted as the listing arrives
             try:
                 for info in infos:
-                    cached = self.cache.load(info, self.digest) if self.cache else None
-                    if cached is not None:
-                        self._done(cached, sink, store=False)
+                    if self.cache is not None and self.cache.fresh(info, self.digest):
+                        handover.put_cached(info)
                     else:
                         by_path[info.full_path] = info
                         feed.put(info)
@@ -393,13 +434,7 @@ class Collector:
                 error = remote_error(exc, info.full_path if info else None, self.pool.settings)
                 out.failed.append(Failed(error.path or "?", error.message, error.status))
                 continue
-            self._done(snap, sink)
-
-    def _done(self, snap: Snapshot, sink: SnapshotSink, store: bool = True) -> None:
-        if store:
             self._done_all([snap], sink)
-        else:
-            sink(snap)
 
     def _done_all(self, snaps: list[Snapshot], sink: SnapshotSink) -> None:
         """Keep finished snapshots (one cache transaction) and hand them to ``sink``."""

@@ -16,6 +16,7 @@ from typing import Any, cast
 from hepci import __version__
 from hepci.audit.model import Finding, RepoReport, RuleResult, Severity, Status
 from hepci.audit.reports import RunView, run_scope
+from hepci.core import fastjson
 
 SCHEMA_VERSION = 1
 
@@ -38,8 +39,12 @@ def result_dict(result: RuleResult) -> dict[str, Any]:
     }
 
 
-def project_dict(report: RepoReport) -> dict[str, Any]:
-    """``projects[]`` of the JSON report for one repository."""
+def compact_json(value: Any) -> bytes:
+    """``value`` as compact UTF-8 JSON, the text of the JSON report's project lines."""
+    return fastjson.dumps(value)
+
+
+def _project_head(report: RepoReport) -> dict[str, Any]:
     return {
         "name": report.name,
         "web_url": report.web_url,
@@ -50,9 +55,48 @@ def project_dict(report: RepoReport) -> dict[str, Any]:
         },
         "seconds": round(report.seconds, 4),
         "fail_on": report.fail_on,
+    }
+
+
+def project_dict(report: RepoReport) -> dict[str, Any]:
+    """``projects[]`` of the JSON report for one repository."""
+    return {
+        **_project_head(report),
         "results": [result_dict(r) for r in report.results],
         **({"preservation": report.preservation} if report.preservation is not None else {}),
     }
+
+
+_FRAGMENTS: dict[int, tuple[RuleResult, bytes]] = {}  # shared results' JSON, by identity
+MAX_FRAGMENTS = 4096
+
+
+def _result_json(result: RuleResult) -> bytes:
+    """:func:`result_dict` as JSON; a result without findings is usually one the engine
+    shares between projects, so its text is made once."""
+    if result.findings:
+        return compact_json(result_dict(result))
+    known = _FRAGMENTS.get(id(result))
+    if known is not None and known[0] is result:
+        return known[1]
+    text = compact_json(result_dict(result))
+    if len(_FRAGMENTS) < MAX_FRAGMENTS:
+        _FRAGMENTS[id(result)] = (result, text)
+    return text
+
+
+def project_json(report: RepoReport) -> bytes:
+    """``compact_json(project_dict(report))``, byte for byte, from pieces made once."""
+    parts = [
+        compact_json(_project_head(report))[:-1],
+        b',"results":[',
+        b",".join(_result_json(r) for r in report.results),
+        b"]",
+    ]
+    if report.preservation is not None:
+        parts += [b',"preservation":', compact_json(report.preservation)]
+    parts.append(b"}")
+    return b"".join(parts)
 
 
 _PLAIN: dict[tuple[Any, ...], RuleResult] = {}  # results without findings, shared
@@ -134,8 +178,7 @@ def _project_lines(run: RunView) -> Iterator[str]:
     its lines are already this text)."""
     raw = getattr(run.reports, "raw_lines", None)
     if callable(raw):
-        for line in raw():
-            yield line.rstrip("\n")
+        yield from raw()
         return
     for report in run.reports:
         yield json.dumps(project_dict(report), ensure_ascii=False, separators=(",", ":"))

@@ -40,8 +40,12 @@ class RawDocument:
     explicit_end: bool
 
 
+_new_tuple = tuple.__new__
+
+
 def _pos(mark: Any) -> Pos:
-    return Pos(mark.index, mark.line, mark.column)
+    # tuple.__new__ directly: NamedTuple's own __new__ is a Python-level lambda (three per event)
+    return _new_tuple(Pos, (mark.index, mark.line, mark.column))
 
 
 @lru_cache(maxsize=8192)
@@ -51,22 +55,20 @@ def _resolve(value: str, implicit: tuple[bool, bool]) -> str:
 
 
 def _scalar(event: ev.ScalarEvent) -> ScalarNode:
-    implicit = (
-        (bool(event.implicit[0]), bool(event.implicit[1])) if event.implicit else (False, False)
-    )
-    if event.tag is not None and event.tag != "!":
-        resolved = event.tag
+    tag = event.tag
+    if tag is not None and tag != "!":
+        resolved = tag
     else:
+        tag = None
+        flags = event.implicit
+        implicit = (bool(flags[0]), bool(flags[1])) if flags else (False, False)
         resolved = _resolve(event.value, implicit)
+    # positional, in field order (start, end, tag, anchor, value, style, resolved_tag): the
+    # parser makes one per scalar event
     return ScalarNode(
-        start=_pos(event.start_mark),
-        end=_pos(event.end_mark),
-        tag=event.tag if event.tag not in (None, "!") else None,
-        anchor=event.anchor,
-        value=event.value,
-        style=style_of(event.style),
-        resolved_tag=resolved,
-    )
+        _pos(event.start_mark), _pos(event.end_mark), tag, event.anchor, event.value,
+        style_of(event.style), resolved,
+    )  # fmt: skip
 
 
 def _advance(text: str, pos: Pos, offset: int) -> Pos:
@@ -203,28 +205,33 @@ class _Builder:
         )
 
     def feed(self, event: ev.Event) -> None:
-        if isinstance(event, ev.ScalarEvent):
-            self.add(_scalar(event))
-        elif isinstance(event, ev.AliasEvent):
-            self.alias(event)
-        elif isinstance(event, ev.MappingStartEvent | ev.SequenceStartEvent):
-            cls = MappingNode if isinstance(event, ev.MappingStartEvent) else SequenceNode
-            tag = event.tag if event.tag not in (None, "!") else None
-            self.open(
-                cls(
-                    start=_pos(event.start_mark),
-                    end=_pos(event.end_mark),
-                    tag=tag,
-                    anchor=event.anchor,
-                    flow=bool(event.flow_style),
-                )
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, event)
+            return
+        for kind, known in _HANDLERS.items():  # a subclass of an event type (not from ruamel)
+            if isinstance(event, kind):
+                known(self, event)
+                return
+
+    def scalar(self, event: ev.ScalarEvent) -> None:
+        self.add(_scalar(event))
+
+    def collection(self, event: ev.MappingStartEvent | ev.SequenceStartEvent) -> None:
+        cls = MappingNode if isinstance(event, ev.MappingStartEvent) else SequenceNode
+        tag = event.tag if event.tag not in (None, "!") else None
+        self.open(
+            cls(
+                start=_pos(event.start_mark),
+                end=_pos(event.end_mark),
+                tag=tag,
+                anchor=event.anchor,
+                flow=bool(event.flow_style),
             )
-        elif isinstance(event, ev.CollectionEndEvent):
-            self.close(event)
-        elif isinstance(event, ev.DocumentStartEvent):
-            self.doc_start, self.root, self.anchors = event, None, dict(self.seed)
-        elif isinstance(event, ev.DocumentEndEvent):
-            self.end_document(event)
+        )
+
+    def start_document(self, event: ev.DocumentStartEvent) -> None:
+        self.doc_start, self.root, self.anchors = event, None, dict(self.seed)
 
     def end_document(self, event: ev.DocumentEndEvent) -> None:
         start = self.doc_start
@@ -238,6 +245,18 @@ class _Builder:
                 explicit_end=bool(event.explicit),
             )
         )
+
+
+_HANDLERS: dict[type[ev.Event], Any] = {
+    ev.ScalarEvent: _Builder.scalar,
+    ev.AliasEvent: _Builder.alias,
+    ev.MappingStartEvent: _Builder.collection,
+    ev.SequenceStartEvent: _Builder.collection,
+    ev.MappingEndEvent: _Builder.close,
+    ev.SequenceEndEvent: _Builder.close,
+    ev.DocumentStartEvent: _Builder.start_document,
+    ev.DocumentEndEvent: _Builder.end_document,
+}  # by exact type: one lookup per event instead of a chain of isinstance checks
 
 
 def _last_end(node: MappingNode | SequenceNode) -> Pos:
