@@ -20,10 +20,6 @@ from hepci.audit.rule import Rule, Skip, all_rules
 from hepci.core.repo import Repo
 
 
-def _order(rules: Mapping[str, type[Rule]]) -> list[str]:
-    return list(_static_order(tuple(rules.items())))
-
-
 @lru_cache(maxsize=8)
 def _static_order(rules: tuple[tuple[str, type[Rule]], ...]) -> tuple[str, ...]:
     """Rule IDs, prerequisites first (cached: the group sweep audits many repos)."""

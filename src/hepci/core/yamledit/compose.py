@@ -209,7 +209,7 @@ class _Builder:
         if handler is not None:
             handler(self, event)
             return
-        for kind, known in _HANDLERS.items():  # a subclass of an event type (not from ruamel)
+        for kind, known in _HANDLERS.items():  # a subclass of one of them; others are ignored
             if isinstance(event, kind):
                 known(self, event)
                 return
