@@ -57,9 +57,17 @@ class AuditConfig:
     cli_select: tuple[str, ...] | None = None
     cli_ignore: tuple[str, ...] = ()
 
+    def selected_prefixes(self) -> tuple[str, ...]:
+        """The rule ID prefixes selected (empty: every rule); ``--select`` wins."""
+        return tuple(self.cli_select if self.cli_select is not None else self.select)
+
+    def ignored_prefixes(self) -> tuple[str, ...]:
+        """Every ignored rule ID prefix, with or without a reason."""
+        return (*self.cli_ignore, *self.ignore)
+
     def is_selected(self, rule_id: str) -> bool:
-        select = self.cli_select if self.cli_select is not None else self.select
-        return not select or any(rule_id.startswith(p) for p in select)
+        select = self.selected_prefixes()
+        return not select or rule_id.startswith(select)
 
     def ignore_reason(self, rule_id: str) -> tuple[bool, str | None]:
         """(ignored?, reason shown in the report); CLI ``--ignore`` has no reason."""

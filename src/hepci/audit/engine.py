@@ -102,7 +102,8 @@ def audit_with_config(
     ctx = AuditContext(repo, config)
     rules = all_rules()
     outcomes: dict[str, RuleResult] = {}
-    for rule_id in _to_run(tuple(rules.items()), _selection(config)):
+    selection = (config.selected_prefixes(), config.ignored_prefixes())
+    for rule_id in _to_run(tuple(rules.items()), *selection):
         outcomes[rule_id] = _run_one(rules[rule_id], ctx, outcomes)
     results = _selected(rules, outcomes, config)
     web_url = repo.meta.web_url if repo.meta else None
@@ -129,25 +130,17 @@ def _preservation(ctx: AuditContext) -> dict[str, Any] | None:
     )  # fmt: skip
 
 
-def _selection(config: AuditConfig) -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
-    """What decides which rules run: the selected prefixes (``None``: every rule) and the
-    ignored ones (a rule ignored without a reason is not even reported)."""
-    select = config.cli_select if config.cli_select is not None else config.select
-    return (tuple(select) or None), (*config.cli_ignore, *config.ignore)
-
-
 @lru_cache(maxsize=64)
 def _to_run(
-    rules: tuple[tuple[str, type[Rule]], ...],
-    selection: tuple[tuple[str, ...] | None, tuple[str, ...]],
+    rules: tuple[tuple[str, type[Rule]], ...], select: tuple[str, ...], ignore: tuple[str, ...]
 ) -> tuple[str, ...]:
-    """The rules worth running, prerequisites first: the selected ones that are not ignored
-    (an ignored rule is reported as skipped without running), and what they require."""
-    select, ignore = selection
+    """The rules worth running, prerequisites first: the selected ones (``select``: the
+    config's prefixes, empty for every rule) that are not ignored (an ignored rule is reported
+    as skipped without running), and what they require."""
     by_id = dict(rules)
     wanted = {
         rule_id for rule_id in by_id
-        if (select is None or rule_id.startswith(select)) and not rule_id.startswith(ignore)
+        if (not select or rule_id.startswith(select)) and not rule_id.startswith(ignore)
     }  # fmt: skip
     todo = list(wanted)
     while todo:

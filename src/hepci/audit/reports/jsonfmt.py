@@ -39,11 +39,6 @@ def result_dict(result: RuleResult) -> dict[str, Any]:
     }
 
 
-def compact_json(value: Any) -> bytes:
-    """``value`` as compact UTF-8 JSON, the text of the JSON report's project lines."""
-    return fastjson.dumps(value)
-
-
 def _project_head(report: RepoReport) -> dict[str, Any]:
     return {
         "name": report.name,
@@ -75,26 +70,26 @@ def _result_json(result: RuleResult) -> bytes:
     """:func:`result_dict` as JSON; a result without findings is usually one the engine
     shares between projects, so its text is made once."""
     if result.findings:
-        return compact_json(result_dict(result))
+        return fastjson.dumps(result_dict(result))
     known = _FRAGMENTS.get(id(result))
     if known is not None and known[0] is result:
         return known[1]
-    text = compact_json(result_dict(result))
+    text = fastjson.dumps(result_dict(result))
     if len(_FRAGMENTS) < MAX_FRAGMENTS:
         _FRAGMENTS[id(result)] = (result, text)
     return text
 
 
 def project_json(report: RepoReport) -> bytes:
-    """``compact_json(project_dict(report))``, byte for byte, from pieces made once."""
+    """``fastjson.dumps(project_dict(report))``, byte for byte, from pieces made once."""
     parts = [
-        compact_json(_project_head(report))[:-1],
+        fastjson.dumps(_project_head(report))[:-1],
         b',"results":[',
         b",".join(_result_json(r) for r in report.results),
         b"]",
     ]
     if report.preservation is not None:
-        parts += [b',"preservation":', compact_json(report.preservation)]
+        parts += [b',"preservation":', fastjson.dumps(report.preservation)]
     parts.append(b"}")
     return b"".join(parts)
 
@@ -181,7 +176,7 @@ def _project_lines(run: RunView) -> Iterator[str]:
         yield from raw()
         return
     for report in run.reports:
-        yield json.dumps(project_dict(report), ensure_ascii=False, separators=(",", ":"))
+        yield project_json(report).decode("utf-8")
 
 
 def chunks(run: RunView, fail_on: str | None = None) -> Iterator[str]:
