@@ -81,17 +81,24 @@ def test_ci003_schema_error(rule):
 
 
 def test_ci003_uses_the_cache_on_second_run(rule, tmp_path, monkeypatch):
+    from weakref import WeakKeyDictionary
+
     from hepci.audit import schema
+    from hepci.audit.rules import _ci
+
+    def new_process() -> None:
+        monkeypatch.setattr(schema, "_SEEN", {})
+        monkeypatch.setattr(_ci, "_BY_FILE", WeakKeyDictionary())  # findings per parsed file
 
     monkeypatch.setenv("HEPCI_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(schema, "_SEEN", {})  # a new process
+    new_process()
     files = {".gitlab-ci.yml": "build:\n  script: [make]\n  colour: red\n"}
     first = rule("CI003", files)
     cached = list((tmp_path / "ci-schema").iterdir())
     assert len(cached) == 1
     cached[0].write_text('[[2, "planted message"]]')
     again = rule("CI003", files)  # the same process remembers: the file is not read again
-    monkeypatch.setattr(schema, "_SEEN", {})  # the next process must read the cache
+    new_process()  # the next process must read the cache
     second = rule("CI003", files)
     assert where(first) == [(".gitlab-ci.yml", 3, "build: unknown key 'colour'")]
     assert where(again) == where(first)

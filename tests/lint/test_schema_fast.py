@@ -100,3 +100,71 @@ def test_lint_messages_are_the_same_with_and_without_the_fast_path(
         for cached in (schema.body_validator, schema.header_validator):
             cached.cache_clear()
     assert with_fast == without and len(with_fast) >= 2, with_fast
+
+
+def _error_list(validator: schema.SchemaValidator, data: Any) -> list[tuple[str, str, str]]:
+    errors = validator.python.iter_errors(data)
+    return sorted((repr(list(e.absolute_path)), e.validator, e.message) for e in errors)
+
+
+def test_the_failing_part_has_exactly_the_errors_of_the_whole_document() -> None:
+    """jsonschema sees only the top-level keys jsonschema-rs rejects: every error of the whole
+    document is still there, and no other (GitLab's schema checks each key on its own)."""
+    validator = schema.body_validator()
+    compared = shrunk = 0
+    wrong: list[str] = []
+    for name, data in _documents():
+        for label, candidate in [("as is", data), *_mutations(data)]:
+            if validator.surely_valid(candidate):
+                continue
+            part = validator.failing_part(candidate)
+            compared += 1
+            shrunk += len(part) < len(candidate)
+            if _error_list(validator, part) != _error_list(validator, candidate):
+                wrong.append(f"{name} ({label})")
+    assert not wrong, wrong
+    assert compared >= 9 and shrunk >= compared // 2, (compared, shrunk)
+
+
+def test_a_schema_that_judges_keys_together_is_never_cut() -> None:
+    header = schema.header_validator()  # required: [spec], additionalProperties: false
+    data = {"spec": {"inputs": {"x": {"default": 1}}}, "stray": 1, "other": 2}
+    assert header.failing_part(data) is data
+    body = schema.body_validator()
+    assert body.failing_part({"job": {"script": 5}}) == {"job": {"script": 5}}
+
+
+_ORDER_PROBE = """
+import sys
+from hepci.core.yamledit import parse_text
+from hepci.lint import schema
+text = "".join(f"job{i}:\\n  script: [x]\\n  when: sometimes\\n  scirpt: [y]\\n" for i in range(9))
+body = parse_text(text, "ci.yml").body
+found = schema.check(schema.body_validator(), schema.to_json(dict(body.data)), body)
+for node, message in found:
+    print(node.start.lineno, message)
+"""
+
+
+def test_errors_come_in_document_order_whatever_the_hash_seed() -> None:
+    """jsonschema walks extra properties (the jobs) through a set, so its own order changes
+    from one process to the next; reports must not."""
+    import os
+    import subprocess
+    import sys
+
+    outputs = []
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run(
+            [sys.executable, "-c", _ORDER_PROBE],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        outputs.append(run.stdout.splitlines())
+    assert outputs[0] == outputs[1] == outputs[2]
+    lines = [int(line.split()[0]) for line in outputs[0]]
+    assert len(lines) == 18 and lines == sorted(lines), outputs[0]

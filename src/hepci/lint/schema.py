@@ -65,6 +65,7 @@ class SchemaValidator:
         self._python: Draft7Validator | None = None
         self._fast: Callable[[Any], bool] | None = None
         self._fast_tried = False
+        self._by_key = _keys_checked_alone(schema)
 
     @property
     def python(self) -> Draft7Validator:
@@ -84,6 +85,35 @@ class SchemaValidator:
             return self._fast(data)
         except (ValueError, TypeError, OverflowError):  # a value it cannot convert: jsonschema's
             return False
+
+    def failing_part(self, data: Any) -> Any:
+        """``data`` cut to the top-level keys the fast validator rejects, when the schema
+        checks each top-level key on its own (GitLab's body schema: ``properties``,
+        ``patternProperties``, ``additionalProperties``, nothing across keys); else ``data``.
+
+        jsonschema then reports the same errors (the other keys have none) without walking
+        every valid job of a large file (the corpus's 7 invalid files: 60 -> 15 ms).
+        """
+        if not self._by_key or not isinstance(data, dict) or len(data) < 2:
+            return data
+        cut = {key: value for key, value in data.items() if not self.surely_valid({key: value})}
+        return cut or data
+
+
+_ALONE_KEYWORDS = frozenset({
+    "$schema", "$id", "$comment", "title", "description", "markdownDescription", "definitions",
+    "type", "properties", "patternProperties", "additionalProperties",
+})  # fmt: skip
+
+
+def _keys_checked_alone(schema: dict[str, Any]) -> bool:
+    """Whether ``schema`` judges an object's top-level keys one by one (no ``required``, no
+    ``additionalProperties: false`` listing the extras together, no combinators)."""
+    return (
+        set(schema) <= _ALONE_KEYWORDS
+        and schema.get("type") == "object"
+        and schema.get("additionalProperties", True) is not False
+    )
 
 
 def _compile_fast(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
@@ -140,12 +170,22 @@ def to_json(value: Any) -> Any:
 def check(
     validator: SchemaValidator, data: Any, document: YamlDocument | None
 ) -> Iterator[tuple[Node | None, str]]:
-    """``(node, message)`` for each schema error, the deepest relevant cause of each."""
+    """``(node, message)`` for each schema error, the deepest relevant cause of each, in
+    document order (jsonschema walks extra properties through a set: its order changes with
+    the process's hash seed, so a report would too)."""
     if validator.surely_valid(data):
         return
+    found = list(_errors(validator, data, document))
+    found.sort(key=lambda item: (item[0].start.offset if item[0] is not None else -1, item[1]))
+    yield from found
+
+
+def _errors(
+    validator: SchemaValidator, data: Any, document: YamlDocument | None
+) -> Iterator[tuple[Node | None, str]]:
     from jsonschema.exceptions import best_match  # type: ignore[import-untyped,unused-ignore]
 
-    for error in validator.python.iter_errors(data):
+    for error in validator.python.iter_errors(validator.failing_part(data)):
         cause = best_match([error]) or error
         if _mentions_input(cause.instance):
             continue  # an un-interpolated $[[ inputs.x ]]: GitLab checks after interpolation

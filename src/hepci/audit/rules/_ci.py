@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from hepci.audit.context import AuditContext
+from hepci.audit.model import Finding
 from hepci.audit.rule import Skip
 from hepci.core.cilocal import LoadedFile
 from hepci.core.cimodel import Include
+from hepci.core.yamledit import YamlFile
 
 PINNED_REF = re.compile(r"^(v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?|[0-9a-f]{40})$")
 SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
@@ -55,6 +59,32 @@ def ci_files(ctx: AuditContext) -> list[LoadedFile]:
     if tree is None:
         raise Skip("no parsed CI configuration")
     return tree.files
+
+
+FileCheck = Callable[[LoadedFile], list[Finding]]
+_BY_FILE: WeakKeyDictionary[YamlFile, dict[tuple[str, str], tuple[Finding, ...]]]
+_BY_FILE = WeakKeyDictionary()
+_BY_FILE_LOCK = threading.Lock()
+
+
+def file_findings(rule_id: str, loaded: LoadedFile, check: FileCheck) -> list[Finding]:
+    """``check(loaded)``, kept per parsed file and path for as long as the file lives.
+
+    A group sweep shares one parsed file between every project with the same content
+    (:class:`~hepci.audit.context.ParseMemo`); a check that reads nothing but ``loaded``
+    (its path, text and CI model) then runs once per distinct file, not once per project.
+    Parsed files are never modified (edits make new ones), so a kept result stays right; a
+    check that raises is not kept.
+    """
+    key = (rule_id, loaded.path)
+    with _BY_FILE_LOCK:
+        kept = _BY_FILE.get(loaded.file)
+        found = kept.get(key) if kept is not None else None
+    if found is None:
+        found = tuple(check(loaded))
+        with _BY_FILE_LOCK:
+            _BY_FILE.setdefault(loaded.file, {})[key] = found
+    return list(found)
 
 
 def job_location(ctx: AuditContext, name: str, key: str | None = None) -> tuple[str, int]:

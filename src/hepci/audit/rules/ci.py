@@ -11,15 +11,33 @@ from hepci.audit.rules._ci import (
     PINNED_REF,
     behind,
     ci_files,
+    file_findings,
     ref_problem,
     semver,
     template_uses,
 )
+from hepci.core.cilocal import LoadedFile
 
 
 class CiRule(Rule):
     family = "CI"
     requires: ClassVar[frozenset[str]] = frozenset({"CI002"})
+
+
+class CiFileRule(CiRule):
+    """A CI rule whose findings in each CI file (the root and its local includes) depend on
+    that file alone: its path, text and CI model, nothing else of the repository or config.
+    ``check_file`` says what they are; it runs once per distinct parsed file
+    (:func:`~hepci.audit.rules._ci.file_findings`), however many projects share it."""
+
+    def check(self, ctx: AuditContext) -> list[Finding]:
+        found = []
+        for loaded in ci_files(ctx):
+            found += file_findings(self.id(), loaded, self.check_file)
+        return found
+
+    def check_file(self, loaded: LoadedFile) -> list[Finding]:
+        raise NotImplementedError
 
 
 class CI001(CiRule):
@@ -69,7 +87,7 @@ class CI002(CiRule):
         return found
 
 
-class CI003(CiRule):
+class CI003(CiFileRule):
     """CI configuration is valid against GitLab's CI schema
 
     GitLab validates every pipeline against its CI JSON schema; a key in the wrong place or a
@@ -79,15 +97,16 @@ class CI003(CiRule):
     severity: ClassVar[Severity] = "error"
 
     def check(self, ctx: AuditContext) -> list[Finding]:
-        from hepci.audit.schema import schema_problems, validator_available
+        from hepci.audit.schema import validator_available
 
         if not validator_available():
             raise Skip("jsonschema is not installed")
-        found = []
-        for loaded in ci_files(ctx):
-            for line, message in schema_problems(loaded):
-                found.append(Finding(message, loaded.path, line))
-        return found
+        return super().check(ctx)
+
+    def check_file(self, loaded: LoadedFile) -> list[Finding]:
+        from hepci.audit.schema import schema_problems
+
+        return [Finding(message, loaded.path, line) for line, message in schema_problems(loaded)]
 
 
 class CI004(CiRule):

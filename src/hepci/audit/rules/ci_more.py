@@ -11,7 +11,8 @@ from hepci.audit.locate import line_of
 from hepci.audit.model import Finding, Severity
 from hepci.audit.rule import Skip
 from hepci.audit.rules._ci import as_list, ci_files, image_name, job_location, script_lines
-from hepci.audit.rules.ci import CiRule
+from hepci.audit.rules.ci import CiFileRule, CiRule
+from hepci.core.cilocal import LoadedFile
 
 _JOB_DEPRECATIONS: tuple[tuple[tuple[str, ...], str, str | None], ...] = (
     (("type",), "`type` was removed in GitLab 15.0: use `stage`", "type-to-stage"),
@@ -49,7 +50,7 @@ def _has(data: Any, path: tuple[str, ...]) -> bool:
     return True
 
 
-class CI007(CiRule):
+class CI007(CiFileRule):
     """No deprecated CI keywords
 
     GitLab deprecates and removes keywords (gitlab-ci.md §3): `type`/`types`, global
@@ -67,35 +68,34 @@ class CI007(CiRule):
         "artifacts-public",
     )
 
-    def check(self, ctx: AuditContext) -> list[Finding]:
+    def check_file(self, loaded: LoadedFile) -> list[Finding]:
         found = []
-        for loaded in ci_files(ctx):
-            config = loaded.config
-            for key in config.deprecated_globals:
-                fix: str | None = "type-to-stage" if key.name == "types" else "global-to-default"
-                text = (
-                    "`types` was removed in GitLab 15.0: use `stages`"
-                    if key.name == "types"
-                    else f"global `{key.name}` is deprecated: move it under `default:`"
-                )
-                found.append(Finding(text, loaded.path, key.key_node.start.lineno, fix))
-            for name, job in config.jobs.items():
-                for path, text, job_fix in _JOB_DEPRECATIONS:
-                    if _has(job.data, path):
-                        line = line_of(config.document, (name, *path))
-                        found.append(Finding(f"job `{name}`: {text}", loaded.path, line, job_fix))
-            for inc in config.includes:
-                if inc.uses_with:
-                    line = inc.node.start.lineno
-                    text = "`include:with` is deprecated: use `include:inputs`"
-                    found.append(Finding(text, loaded.path, line, "include-with-inputs"))
+        config = loaded.config
+        for key in config.deprecated_globals:
+            fix: str | None = "type-to-stage" if key.name == "types" else "global-to-default"
+            text = (
+                "`types` was removed in GitLab 15.0: use `stages`"
+                if key.name == "types"
+                else f"global `{key.name}` is deprecated: move it under `default:`"
+            )
+            found.append(Finding(text, loaded.path, key.key_node.start.lineno, fix))
+        for name, job in config.jobs.items():
+            for path, text, job_fix in _JOB_DEPRECATIONS:
+                if _has(job.data, path):
+                    line = line_of(config.document, (name, *path))
+                    found.append(Finding(f"job `{name}`: {text}", loaded.path, line, job_fix))
+        for inc in config.includes:
+            if inc.uses_with:
+                line = inc.node.start.lineno
+                text = "`include:with` is deprecated: use `include:inputs`"
+                found.append(Finding(text, loaded.path, line, "include-with-inputs"))
         return found
 
 
 _DEPRECATED_VARS = re.compile(r"\bCI_BUILD_[A-Z_]+\b|\bCI_JOB_JWT(?:_V[12])?\b")
 
 
-class CI008(CiRule):
+class CI008(CiFileRule):
     """No deprecated predefined variables
 
     `CI_BUILD_*` were replaced in GitLab 9.0 (`CI_BUILD_REF` → `CI_COMMIT_SHA`, …) and
@@ -104,42 +104,40 @@ class CI008(CiRule):
 
     fix: ClassVar[tuple[str, ...]] = ("ci-build-variables",)
 
-    def check(self, ctx: AuditContext) -> list[Finding]:
+    def check_file(self, loaded: LoadedFile) -> list[Finding]:
         found = []
-        for loaded in ci_files(ctx):
-            for number, text in enumerate(loaded.file.text.splitlines(), 1):
-                if text.lstrip().startswith("#"):
-                    continue
-                for name in dict.fromkeys(_DEPRECATED_VARS.findall(text)):
-                    if name.startswith("CI_BUILD_"):
-                        message = f"`{name}` is deprecated since GitLab 9.0"
-                        var_fix: str | None = "ci-build-variables"
-                    else:
-                        message = f"`{name}` was removed in GitLab 17.0: use `id_tokens:`"
-                        var_fix = None
-                    found.append(Finding(message, loaded.path, number, var_fix))
+        for number, text in enumerate(loaded.file.text.splitlines(), 1):
+            if text.lstrip().startswith("#"):
+                continue
+            for name in dict.fromkeys(_DEPRECATED_VARS.findall(text)):
+                if name.startswith("CI_BUILD_"):
+                    message = f"`{name}` is deprecated since GitLab 9.0"
+                    var_fix: str | None = "ci-build-variables"
+                else:
+                    message = f"`{name}` was removed in GitLab 17.0: use `id_tokens:`"
+                    var_fix = None
+                found.append(Finding(message, loaded.path, number, var_fix))
         return found
 
 
-class CI009(CiRule):
+class CI009(CiFileRule):
     """Remote includes have an `integrity` hash
 
     `include: remote:` fetches a URL at pipeline creation; without
     `integrity: sha256-…` (GitLab 17.9) a changed or compromised file runs unnoticed.
     """
 
-    def check(self, ctx: AuditContext) -> list[Finding]:
+    def check_file(self, loaded: LoadedFile) -> list[Finding]:
         found = []
-        for loaded in ci_files(ctx):
-            for inc in loaded.config.includes:
-                if inc.kind == "remote" and not inc.integrity:
-                    found.append(
-                        Finding(
-                            f"remote include {inc.location} has no `integrity`",
-                            loaded.path,
-                            inc.node.start.lineno,
-                        )
+        for inc in loaded.config.includes:
+            if inc.kind == "remote" and not inc.integrity:
+                found.append(
+                    Finding(
+                        f"remote include {inc.location} has no `integrity`",
+                        loaded.path,
+                        inc.node.start.lineno,
                     )
+                )
         return found
 
 
@@ -171,28 +169,27 @@ def _images(data: Any) -> list[tuple[str, str]]:
     return out
 
 
-class CI010(CiRule):
+class CI010(CiFileRule):
     """CI images are pinned (no `:latest`, no missing tag)
 
     A moving image tag changes the environment of every job without a commit, so an old
     pipeline cannot be re-run as it was. Pin a version tag or a digest.
     """
 
-    def check(self, ctx: AuditContext) -> list[Finding]:
+    def check_file(self, loaded: LoadedFile) -> list[Finding]:
         found = []
-        for loaded in ci_files(ctx):
-            config = loaded.config
-            top = {k: config.data.get(k) for k in ("image", "services")}
-            scopes: list[tuple[tuple[str, ...], Any]] = [((), top)]
-            scopes.append((("default",), config.default))
-            scopes += [((name,), job.data) for name, job in config.jobs.items()]
-            for prefix, data in scopes:
-                for key, name in _images(data):
-                    problem = image_problem(name)
-                    if problem:
-                        where = f"job `{prefix[0]}`: " if prefix and prefix[0] != "default" else ""
-                        line = line_of(config.document, (*prefix, key))
-                        found.append(Finding(where + problem, loaded.path, line))
+        config = loaded.config
+        top = {k: config.data.get(k) for k in ("image", "services")}
+        scopes: list[tuple[tuple[str, ...], Any]] = [((), top)]
+        scopes.append((("default",), config.default))
+        scopes += [((name,), job.data) for name, job in config.jobs.items()]
+        for prefix, data in scopes:
+            for key, name in _images(data):
+                problem = image_problem(name)
+                if problem:
+                    where = f"job `{prefix[0]}`: " if prefix and prefix[0] != "default" else ""
+                    line = line_of(config.document, (*prefix, key))
+                    found.append(Finding(where + problem, loaded.path, line))
         return found
 
 
