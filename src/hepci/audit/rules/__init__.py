@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import importlib
+from functools import cache
 
 MODULES = ("ci", "ci_more", "img", "pin", "wf", "tst", "repo", "pres", "gl")
-_loaded = [False]
 
 
+@cache
 def load_all() -> None:
     """Import every rule module, once (``all_rules`` asks on every audited project)."""
-    if _loaded[0]:
-        return
     for name in MODULES:
         importlib.import_module(f"hepci.audit.rules.{name}")
-    _loaded[0] = True

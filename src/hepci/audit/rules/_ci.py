@@ -62,8 +62,9 @@ def ci_files(ctx: AuditContext) -> list[LoadedFile]:
 
 
 FileCheck = Callable[[LoadedFile], list[Finding]]
-_BY_FILE: WeakKeyDictionary[YamlFile, dict[tuple[str, str], tuple[Finding, ...]]]
-_BY_FILE = WeakKeyDictionary()
+_BY_FILE: WeakKeyDictionary[YamlFile, dict[tuple[str, str], tuple[Finding, ...]]] = (
+    WeakKeyDictionary()
+)
 _BY_FILE_LOCK = threading.Lock()
 
 
